@@ -1,0 +1,1 @@
+"""pytest plugin for cci-mock (see plugin.py)."""
