@@ -1,0 +1,3 @@
+from cci_mock.cli import main
+
+raise SystemExit(main())

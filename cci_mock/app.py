@@ -1,0 +1,35 @@
+"""Application factory: one function builds the whole server.
+
+Request road: error middleware -> auth -> router -> generic handler -> registry
+(strategy hooks, store). Shared objects live under typed AppKeys.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from cci_mock import handlers, middlewares
+from cci_mock.catalog import Catalog, default_catalog
+from cci_mock.config import Config
+from cci_mock.registry import Registry
+
+REGISTRY = handlers.REGISTRY
+CONFIG = middlewares.CONFIG
+
+
+def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
+               registry: Registry | None = None) -> web.Application:
+    config = config or Config()
+    app = web.Application(
+        middlewares=[middlewares.error_middleware, middlewares.auth_middleware],
+        client_max_size=config.max_body_bytes,
+    )
+    app[CONFIG] = config
+    app[REGISTRY] = registry or Registry(catalog or default_catalog(), seed=config.seed)
+    router = app.router
+    router.add_get("/healthz", handlers.healthz)
+    router.add_get("/version", handlers.version)
+    for prefix in ("/api", "/apis"):
+        router.add_route("*", prefix, handlers.api)
+        router.add_route("*", prefix + "/{tail:.*}", handlers.api)
+    return app

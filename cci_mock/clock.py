@@ -1,0 +1,40 @@
+"""The single source of time.
+
+Every timestamp the mock writes comes from :class:`Clock`, so tests control time
+either with freezegun (``datetime.now`` is patched) or with :meth:`Clock.advance`,
+which shifts the mock's notion of "now" without touching the real clock. The
+lifecycle simulation reads the same clock, so ``advance(30)`` moves jobs along.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    """Wall clock plus a manual offset (seconds)."""
+
+    def __init__(self) -> None:
+        self._offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the mock's time forward (never backward) and return the new now."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._offset += timedelta(seconds=seconds)
+        return self.now()
+
+    def reset(self) -> None:
+        self._offset = timedelta()
+
+
+def rfc3339(moment: datetime) -> str:
+    """Kubernetes' timestamp form: RFC 3339, UTC, whole seconds (``2019-07-24T08:42:33Z``)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)

@@ -1,0 +1,78 @@
+"""JSON (and YAML) in and out, in one place.
+
+Pretty-printing, the nesting limit and content negotiation of request bodies live
+here so that handlers never call ``json`` directly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cci_mock import errors
+
+MAX_DEPTH = 64  # deeper documents are refused before anything else looks at them
+
+JSON_TYPES = frozenset({"application/json", ""})
+YAML_TYPES = frozenset({"application/yaml", "application/x-yaml", "text/yaml"})
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+STRATEGIC_PATCH = "application/strategic-merge-patch+json"
+APPLY_PATCH = "application/apply-patch+yaml"
+
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+_pretty = json.JSONEncoder(ensure_ascii=False, indent=2, check_circular=False)
+
+
+def dumps(obj: Any, pretty: bool = False) -> bytes:
+    return (_pretty if pretty else _compact).encode(obj).encode()
+
+
+def _depth_ok(value: Any) -> bool:
+    """Iterative depth check (no recursion, so hostile input cannot blow the stack)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return True
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_body(raw: bytes, content_type: str) -> Any:
+    """Decode a request body by media type; raise a 400/415 ApiError on failure."""
+    if content_type in YAML_TYPES or content_type == APPLY_PATCH:
+        import yaml  # lazy: only YAML clients pay for it
+
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError as exc:
+            raise errors.bad_request(f"the body is not valid YAML: {exc}") from None
+    else:
+        if not raw.strip():
+            raise errors.bad_request("the request body is empty; a JSON object is required")
+        try:
+            value = json.loads(raw, parse_constant=_reject_constant)
+        except UnicodeDecodeError:
+            raise errors.bad_request("the request body is not UTF-8 encoded") from None
+        except RecursionError:
+            raise errors.bad_request(f"the request body nests deeper than {MAX_DEPTH} levels") from None
+        except ValueError as exc:
+            raise errors.bad_request(f"the request body is not valid JSON: {exc}") from None
+    if not _depth_ok(value):
+        raise errors.bad_request(f"the request body nests deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def media_type(header: str | None) -> str:
+    """``application/json; charset=utf-8`` -> ``application/json``; missing -> ``""``."""
+    if not header:
+        return ""
+    return header.split(";", 1)[0].strip().lower()

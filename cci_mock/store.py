@@ -1,0 +1,101 @@
+"""Plain in-memory storage: no HTTP, no rules.
+
+Objects are indexed resource -> namespace -> name, so get/put/delete are dict
+lookups and a namespaced list touches only that namespace. Stored objects are
+never mutated in place: every write stores a new dict, so a reader may encode the
+object it got without copying it. One counter gives every write its
+resourceVersion, as etcd's revision does. Listeners hear every change (watches,
+lifecycle controllers).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from typing import Any
+
+Obj = dict[str, Any]
+Listener = Callable[[str, str, Obj], None]  # (event type, resource key, object)
+
+
+class Store:
+    def __init__(self) -> None:
+        self._data: dict[str, dict[str, dict[str, Obj]]] = {}
+        self._rv = 0
+        self.listeners: list[Listener] = []
+
+    # -- revision ---------------------------------------------------------------
+    @property
+    def resource_version(self) -> str:
+        return str(self._rv)
+
+    def next_resource_version(self) -> str:
+        self._rv += 1
+        return str(self._rv)
+
+    # -- reads ------------------------------------------------------------------
+    def get(self, key: str, namespace: str, name: str) -> Obj | None:
+        return self._data.get(key, {}).get(namespace, {}).get(name)
+
+    def items(self, key: str, namespace: str | None = None) -> Iterator[Obj]:
+        """Objects of one resource, in one namespace or (None) in all."""
+        by_ns = self._data.get(key, {})
+        if namespace is not None:
+            yield from by_ns.get(namespace, {}).values()
+            return
+        for objects in by_ns.values():
+            yield from objects.values()
+
+    def count(self, key: str, namespace: str | None = None) -> int:
+        by_ns = self._data.get(key, {})
+        if namespace is not None:
+            return len(by_ns.get(namespace, {}))
+        return sum(len(v) for v in by_ns.values())
+
+    # -- writes -----------------------------------------------------------------
+    def put(self, key: str, namespace: str, name: str, obj: Obj, event: str = "ADDED") -> None:
+        self._data.setdefault(key, {}).setdefault(namespace, {})[name] = obj
+        self._notify(event, key, obj)
+
+    def delete(self, key: str, namespace: str, name: str) -> Obj | None:
+        objects = self._data.get(key, {}).get(namespace)
+        if not objects or name not in objects:
+            return None
+        obj = objects.pop(name)
+        if not objects:
+            del self._data[key][namespace]
+        self._notify("DELETED", key, obj)
+        return obj
+
+    def drop_namespace(self, namespace: str) -> int:
+        """Remove every object in a namespace; returns how many went."""
+        removed = 0
+        for key, by_ns in self._data.items():
+            objects = by_ns.pop(namespace, None)
+            if objects:
+                removed += len(objects)
+                for obj in objects.values():
+                    self._notify("DELETED", key, obj)
+        return removed
+
+    def _notify(self, event: str, key: str, obj: Obj) -> None:
+        for listener in list(self.listeners):
+            listener(event, key, obj)
+
+    # -- whole state ------------------------------------------------------------
+    def reset(self) -> None:
+        self._data.clear()
+        self._rv = 0
+
+    def export(self) -> dict[str, Any]:
+        """Everything, as one JSON-able document."""
+        return {
+            "resourceVersion": self._rv,
+            "resources": copy.deepcopy(self._data),
+        }
+
+    def load(self, document: dict[str, Any]) -> None:
+        """Replace everything with an exported document (no listeners fire)."""
+        resources = document.get("resources", {})
+        self._data = copy.deepcopy(resources)
+        self._rv = int(document.get("resourceVersion", 0))

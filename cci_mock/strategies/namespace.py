@@ -1,0 +1,62 @@
+"""Namespaces on CCI carry a flavor annotation and start Active.
+
+CCI answers a missing or unknown flavor, and a bad name, with 400 and its own
+error codes (错误码.md: CCI.02.400109/400110/400111) rather than 422.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cci_mock import errors
+from cci_mock.strategies.base import Strategy
+
+if TYPE_CHECKING:
+    from cci_mock.catalog import Kind
+
+FLAVOR = "namespace.kubernetes.io/flavor"
+FLAVOR_FIELD = f"metadata.annotations[{FLAVOR}]"
+FLAVORS = ("general-computing", "gpu-accelerated")
+
+
+class NamespaceStrategy(Strategy):
+    def initial_status(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return {"phase": "Active"}
+
+    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+        super().prepare_for_create(obj)
+        spec = obj.setdefault("spec", {})
+        if isinstance(spec, dict):
+            spec.setdefault("finalizers", ["kubernetes"])
+
+    def validate_update(self, new: dict[str, Any], old: dict[str, Any]) -> list[dict]:
+        before = (old.get("metadata") or {}).get("annotations") or {}
+        after = (new.get("metadata") or {}).get("annotations") or {}
+        if after.get(FLAVOR) != before.get(FLAVOR):
+            return [errors.cause("FieldValueForbidden", FLAVOR_FIELD,
+                                 f"Forbidden: the flavor of a namespace cannot change "
+                                 f"(it is {before.get(FLAVOR)!r})")]
+        return []
+
+    def after_delete(self, store: Any, obj: dict[str, Any]) -> None:
+        store.drop_namespace(obj["metadata"]["name"])
+
+    def already_exists(self, kind: Kind, name: str) -> errors.ApiError:
+        return errors.already_exists(kind.plural, kind.group, name, error_code="CCI.02.409101")
+
+    def invalid_error(self, kind: Kind, name: str | None, causes: list[dict]) -> errors.ApiError:
+        code = _cci_error_code(causes)
+        if code is None:
+            return super().invalid_error(kind, name, causes)
+        return errors.invalid(kind.kind, kind.group, name, causes, code=400, error_code=code)
+
+
+def _cci_error_code(causes: list[dict]) -> str | None:
+    for cause in causes:
+        field = cause.get("field", "")
+        if FLAVOR in field:
+            return "CCI.02.400111" if cause["reason"] == "FieldValueRequired" else "CCI.02.400110"
+    for cause in causes:
+        if cause.get("field") == "metadata.name":
+            return "CCI.02.400109"
+    return None
