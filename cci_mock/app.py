@@ -15,6 +15,15 @@ from cci_mock.registry import Registry
 
 REGISTRY = handlers.REGISTRY
 CONFIG = middlewares.CONFIG
+# Callables run by reset_state() after the store is cleared (faults, journal, ...).
+RESET_HOOKS = web.AppKey("reset_hooks", list)
+
+
+def reset_state(app: web.Application) -> None:
+    """Everything back to a fresh start, in microseconds: used by /_mock/reset and fixtures."""
+    app[REGISTRY].reset()
+    for hook in app[RESET_HOOKS]:
+        hook()
 
 
 def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
@@ -26,6 +35,7 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
     )
     app[CONFIG] = config
     app[REGISTRY] = registry or Registry(catalog or default_catalog(), seed=config.seed)
+    app[RESET_HOOKS] = []
     router = app.router
     router.add_get("/healthz", handlers.healthz)
     router.add_get("/version", handlers.version)

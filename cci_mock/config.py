@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -15,3 +16,10 @@ class Config:
     seed: int | None = 0
     # Largest request body accepted (kube-apiserver's limit is 3 MiB).
     max_body_bytes: int = 3 * 1024 * 1024
+    # Fault rules installed at start (dicts, see cci_mock.faults) and a file to load more from.
+    faults: list[dict[str, Any]] = field(default_factory=list)
+    faults_file: str | None = None
+    # How many requests the journal keeps (a ring buffer).
+    journal_size: int = 1000
+    # Lifecycle profile: a built-in name ("default", "instant", "frozen") or a YAML file path.
+    lifecycle: str = "default"

@@ -50,12 +50,19 @@ class Registry:
         self.catalog = catalog
         self.store = store or Store()
         self.clock = clock or Clock()
+        self._seed = seed
         self.rng = random.Random(seed)
         if validator is None:
             from cci_mock.validation import Validator
 
             validator = Validator()
         self.validator = validator
+
+    def reset(self) -> None:
+        """Fresh state: no objects, revision 0, clock offset 0, generator re-seeded."""
+        self.store.reset()
+        self.clock.reset()
+        self.rng.seed(self._seed)
 
     # -- helpers ----------------------------------------------------------------
     def new_uid(self) -> str:
