@@ -6,15 +6,21 @@ Request road: error middleware -> auth -> router -> generic handler -> registry
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from cci_mock import handlers, middlewares
 from cci_mock.catalog import Catalog, default_catalog
 from cci_mock.config import Config
+from cci_mock.controllers import Lifecycle, load_profile
 from cci_mock.registry import Registry
 
 REGISTRY = handlers.REGISTRY
 CONFIG = middlewares.CONFIG
+LIFECYCLE = handlers.LIFECYCLE
+TICK_SECONDS = 0.5  # how often stages fire without any request (watchers see them too)
 # Callables run by reset_state() after the store is cleared (faults, journal, ...).
 RESET_HOOKS = web.AppKey("reset_hooks", list)
 
@@ -22,6 +28,7 @@ RESET_HOOKS = web.AppKey("reset_hooks", list)
 def reset_state(app: web.Application) -> None:
     """Everything back to a fresh start, in microseconds: used by /_mock/reset and fixtures."""
     app[REGISTRY].reset()
+    app[LIFECYCLE].rebuild()
     for hook in app[RESET_HOOKS]:
         hook()
 
@@ -36,6 +43,8 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
     app[CONFIG] = config
     app[REGISTRY] = registry or Registry(catalog or default_catalog(), seed=config.seed)
     app[RESET_HOOKS] = []
+    app[LIFECYCLE] = Lifecycle(app[REGISTRY], load_profile(config.lifecycle))
+    app.cleanup_ctx.append(_lifecycle_ticker)
     router = app.router
     router.add_get("/healthz", handlers.healthz)
     router.add_get("/version", handlers.version)
@@ -43,3 +52,16 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
         router.add_route("*", prefix, handlers.api)
         router.add_route("*", prefix + "/{tail:.*}", handlers.api)
     return app
+
+
+async def _lifecycle_ticker(app: web.Application) -> AsyncIterator[None]:
+    """Let simulated time pass even when nobody asks (requests tick too)."""
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            app[LIFECYCLE].tick()
+
+    task = asyncio.create_task(run())
+    yield
+    task.cancel()

@@ -9,10 +9,12 @@ from aiohttp import web
 
 from cci_mock import codec, errors, tables
 from cci_mock.catalog import Kind
+from cci_mock.controllers import Lifecycle
 from cci_mock.registry import Options, Registry
 from cci_mock.routing import Route, resolve
 
 REGISTRY = web.AppKey("registry", Registry)
+LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 BODY_TYPES = codec.JSON_TYPES | codec.YAML_TYPES
 _TRUE = ("true", "1")
 
@@ -73,6 +75,7 @@ async def api(request: web.Request) -> web.StreamResponse:
     """Every /api and /apis request lands here."""
     route = route_of(request)
     registry = request.app[REGISTRY]
+    request.app[LIFECYCLE].tick()  # due lifecycle stages land before anyone reads
     if not route.found:
         raise errors.path_not_found()
     if route.discovery is not None:

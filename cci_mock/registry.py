@@ -46,7 +46,7 @@ class Result:
 
 class Registry:
     def __init__(self, catalog: Catalog, store: Store | None = None, clock: Clock | None = None,
-                 validator: Any = None, seed: int | None = None) -> None:
+                 validator: Any = None, seed: int | None = None, validate: bool = True) -> None:
         self.catalog = catalog
         self.store = store or Store()
         self.clock = clock or Clock()
@@ -57,6 +57,7 @@ class Registry:
 
             validator = Validator()
         self.validator = validator
+        self.validate = validate  # False: schemas and kind rules are skipped (benchmarks only)
 
     def reset(self) -> None:
         """Fresh state: no objects, revision 0, clock offset 0, generator re-seeded."""
@@ -115,6 +116,8 @@ class Registry:
         metadata["namespace"] = namespace
 
     def _validate(self, kind: Kind, obj: Obj, options: Options) -> tuple[list[dict], list[str]]:
+        if not self.validate:
+            return [], []
         from cci_mock.validation.kinds import check_kind
 
         result = self.validator.check(kind.kind, obj, strict=options.field_validation == "Strict")
@@ -223,6 +226,7 @@ class Registry:
                options: Options | None = None) -> Result:
         namespace = self._require_namespace(kind, namespace)
         new = self._check_type(kind, body)
+        _check_name(new, name)
         old = self._existing(kind, namespace, name)
         return self._update(kind, namespace, name, new, old, options or Options())
 
@@ -237,10 +241,7 @@ class Registry:
     def _update(self, kind: Kind, namespace: str, name: str, new: Obj, old: Obj,
                 options: Options) -> Result:
         metadata = new["metadata"]
-        sent_name = metadata.get("name")
-        if sent_name not in (None, name):
-            raise errors.bad_request(
-                f"the name of the object ({sent_name}) does not match the name on the URL ({name})")
+        _check_name(new, name)
         metadata["name"] = name
         self._check_namespace_field(kind, new, namespace)
         old_meta = old["metadata"]
@@ -348,6 +349,13 @@ class Registry:
                          "selfLink": kind.collection_path(namespace)},
             "items": items,
         }
+
+
+def _check_name(obj: Obj, name: str) -> None:
+    sent = obj["metadata"].get("name")
+    if sent not in (None, name):
+        raise errors.bad_request(
+            f"the name of the object ({sent}) does not match the name on the URL ({name})")
 
 
 def _success(kind: Kind, obj: Obj) -> Obj:

@@ -51,7 +51,7 @@ def wants_table(request: web.Request) -> bool:
     return "as=Table" in request.headers.get("Accept", "")
 
 
-def _path_value(obj: Any, path: str) -> Any:
+def path_value(obj: Any, path: str) -> Any:
     for part in path.split("."):
         index = None
         if part.endswith("]") and "[" in part:
@@ -83,7 +83,7 @@ def table(kind: Kind, items: list[dict], now: datetime, list_meta: dict | None) 
     for obj in items:
         meta = obj["metadata"]
         cells = [meta["name"]]
-        cells += [_cell(_path_value(obj, path)) for _, path in kind.columns]
+        cells += [_cell(path_value(obj, path)) for _, path in kind.columns]
         cells.append(age(meta.get("creationTimestamp"), now))
         rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata",
                                                 "apiVersion": "meta.k8s.io/v1", "metadata": meta}})
