@@ -479,6 +479,45 @@ def fixture_files() -> dict[str, str]:
     return files
 
 
+DEVIATIONS = ROOT / "docs" / "deviations.md"
+BEGIN, END = "<!-- BEGIN schema overrides (tools/gen_schemas.py) -->", "<!-- END schema overrides -->"
+DEVIATIONS_HEAD = """# Deviations from the CCI documentation
+
+Where cci-mock knowingly departs from ../shared/cci-api-reference, and why.
+
+## Schemas
+
+The JSON Schemas in `cci_mock/schemas/` are generated from the documentation tables;
+the corrections below are data in `tools/schema_overrides.yaml` (each with its reason
+and source), listed here by the generator.  Decisions that are not overrides:
+
+- `创建Namespace.md` nests `spec` inside `metadata`. Upstream ObjectMeta has no `spec`,
+  so we treat it as an unknown field: dropped with a `Warning` header by default, a
+  400 under `fieldValidation=Strict`. The Namespace gets the default
+  `spec.finalizers: ["kubernetes"]` either way, which is what the documented response shows.
+- `status` is accepted loosely on every kind (no required fields, extra fields allowed):
+  the server owns it and ignores what a client sends back on PUT.
+- `null` is accepted for any field and means "unset", as with Kubernetes decoders.
+- Schema type errors use reason `FieldValueInvalid` (CCI's 1.11-1.13 era apiserver);
+  current apiservers say `FieldValueTypeInvalid` with the same message.
+- Container `ports[].protocol` accepts `TCP` and `UDP` only, as CCI documents
+  (upstream also has `SCTP`).
+
+"""
+
+
+def render_deviations(gen: Generator, current: str | None) -> str:
+    lines = [BEGIN]
+    for entry in gen.type_overrides + gen.path_overrides:
+        lines.append(f"- {entry['doc']} (`{entry['id']}`)")
+    lines.append(END)
+    block = "\n".join(lines)
+    if current and BEGIN in current and END in current:
+        head, rest = current.split(BEGIN, 1)
+        return head + block + rest.split(END, 1)[1]
+    return DEVIATIONS_HEAD + block + "\n" + (current or "")
+
+
 def dump(schema: dict) -> str:
     return json.dumps(schema, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
@@ -491,8 +530,11 @@ def main(argv: list[str] | None = None) -> int:
     if not REF.is_dir():
         print(f"reference docs not found: {REF}", file=sys.stderr)
         return 2
-    schemas = Generator().build_all()
+    gen = Generator()
+    schemas = gen.build_all()
     wanted = {f"{stem}.json": dump(s) for stem, s in schemas.items()}
+    current_doc = DEVIATIONS.read_text(encoding="utf-8") if DEVIATIONS.is_file() else None
+    doc = render_deviations(gen, current_doc)
     existing = {p.name for p in OUT.glob("*.json")} if OUT.is_dir() else set()
     if args.check:
         stale = sorted(
@@ -504,7 +546,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stale: cci_mock/schemas/{name}")
         for name in extra:
             print(f"not generated: cci_mock/schemas/{name}")
-        return 1 if stale or extra else 0
+        if doc != current_doc:
+            print("stale: docs/deviations.md (schema overrides section)")
+        return 1 if stale or extra or doc != current_doc else 0
     if args.fixtures:
         FIXTURES.mkdir(parents=True, exist_ok=True)
         for name, text in fixture_files().items():
@@ -515,7 +559,9 @@ def main(argv: list[str] | None = None) -> int:
         (OUT / name).unlink()
     for name, text in wanted.items():
         (OUT / name).write_text(text, encoding="utf-8")
-    print(f"wrote {len(wanted)} schemas to cci_mock/schemas")
+    DEVIATIONS.parent.mkdir(parents=True, exist_ok=True)
+    DEVIATIONS.write_text(doc, encoding="utf-8")
+    print(f"wrote {len(wanted)} schemas to cci_mock/schemas and the Schemas section of docs/deviations.md")
     return 0
 
 
