@@ -34,11 +34,7 @@ DNS1035_LABEL_FMT = "[a-z]([-a-z0-9]*[a-z0-9])?"
 QUALIFIED_NAME_FMT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
 LABEL_VALUE_FMT = "(" + QUALIFIED_NAME_FMT + ")?"
 
-_LABEL_RE = re.compile(f"^{DNS1123_LABEL_FMT}$")
-_SUBDOMAIN_RE = re.compile(f"^{DNS1123_SUBDOMAIN_FMT}$")
-_DNS1035_RE = re.compile(f"^{DNS1035_LABEL_FMT}$")
 _QUALIFIED_RE = re.compile(f"^{QUALIFIED_NAME_FMT}$")
-_LABEL_VALUE_RE = re.compile(f"^{LABEL_VALUE_FMT}$")
 
 DNS1123_LABEL_MAX = 63
 DNS1123_SUBDOMAIN_MAX = 253
@@ -56,41 +52,36 @@ def _max_len(n: int) -> str:
     return f"must be no more than {n} characters"
 
 
-def is_dns1123_label(value: str) -> list[str]:
-    """Error strings (empty when valid), worded like apimachinery's IsDNS1123Label."""
-    errs = []
-    if len(value) > DNS1123_LABEL_MAX:
-        errs.append(_max_len(DNS1123_LABEL_MAX))
-    if not _LABEL_RE.match(value):
-        errs.append(_regex_error(
-            "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
-            "and must start and end with an alphanumeric character",
-            DNS1123_LABEL_FMT, ["my-name", "123-abc"]))
-    return errs
+def _format_check(max_len: int, fmt: str, what: str, examples: list[str]):
+    """A checker returning apimachinery-worded errors (too long, regex mismatch)."""
+    regex = re.compile(f"^{fmt}$")
+    message = _regex_error(what, fmt, examples)
+
+    def check(value: str) -> list[str]:
+        errs = [_max_len(max_len)] if len(value) > max_len else []
+        if not regex.match(value):
+            errs.append(message)
+        return errs
+
+    return check
 
 
-def is_dns1123_subdomain(value: str) -> list[str]:
-    errs = []
-    if len(value) > DNS1123_SUBDOMAIN_MAX:
-        errs.append(_max_len(DNS1123_SUBDOMAIN_MAX))
-    if not _SUBDOMAIN_RE.match(value):
-        errs.append(_regex_error(
-            "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
-            "'-' or '.', and must start and end with an alphanumeric character",
-            DNS1123_SUBDOMAIN_FMT, ["example.com"]))
-    return errs
-
-
-def is_dns1035_label(value: str) -> list[str]:
-    errs = []
-    if len(value) > DNS1123_LABEL_MAX:
-        errs.append(_max_len(DNS1123_LABEL_MAX))
-    if not _DNS1035_RE.match(value):
-        errs.append(_regex_error(
-            "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
-            "with an alphabetic character, and end with an alphanumeric character",
-            DNS1035_LABEL_FMT, ["my-name", "abc-123"]))
-    return errs
+is_dns1123_label = _format_check(
+    DNS1123_LABEL_MAX, DNS1123_LABEL_FMT,
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character", ["my-name", "123-abc"])
+is_dns1123_subdomain = _format_check(
+    DNS1123_SUBDOMAIN_MAX, DNS1123_SUBDOMAIN_FMT,
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+    "'-' or '.', and must start and end with an alphanumeric character", ["example.com"])
+is_dns1035_label = _format_check(
+    DNS1123_LABEL_MAX, DNS1035_LABEL_FMT,
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
+    "with an alphabetic character, and end with an alphanumeric character", ["my-name", "abc-123"])
+is_label_value = _format_check(
+    LABEL_VALUE_MAX, LABEL_VALUE_FMT,
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', "
+    "'_' or '.', and must start and end with an alphanumeric character", ["MyValue", "my_value", "12345"])
 
 
 def is_path_segment_name(value: str) -> list[str]:
@@ -150,18 +141,6 @@ def is_qualified_name(value: str) -> list[str]:
         errs.append("name part " + _regex_error(
             "must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
             "with an alphanumeric character", QUALIFIED_NAME_FMT, ["MyName", "my.name", "123-abc"]))
-    return errs
-
-
-def is_label_value(value: str) -> list[str]:
-    errs = []
-    if len(value) > LABEL_VALUE_MAX:
-        errs.append(_max_len(LABEL_VALUE_MAX))
-    if not _LABEL_VALUE_RE.match(value):
-        errs.append(_regex_error(
-            "a valid label must be an empty string or consist of alphanumeric characters, '-', "
-            "'_' or '.', and must start and end with an alphanumeric character",
-            LABEL_VALUE_FMT, ["MyValue", "my_value", "12345"]))
     return errs
 
 
