@@ -529,9 +529,11 @@ def kubeflow_job(kind: str, obj: dict, path: str = "spec") -> list[dict]:
         canonical = replica_type(kind, rtype)
         if canonical is None:
             causes.append(not_supported(fpath, rtype, types))
+        rpath = join(fpath, rtype)
+        if rspec is None:  # upstream: "containers definition expected"
+            causes.append(required(rpath, "containers definition expected"))
         if not isinstance(rspec, dict):
             continue
-        rpath = join(fpath, rtype)
         causes += _non_negative(rspec, "replicas", rpath)
         count = rspec.get("replicas")
         if canonical == "Master" and isinstance(count, int) and count != 1:

@@ -265,6 +265,11 @@ def test_kubeflow_replicas_and_policies(mxjob):
     assert fields(check_kind("MXJob", mxjob)) == [("FieldValueNotSupported", "spec.cleanPodPolicy")]
 
 
+def test_kubeflow_null_replica_spec(mxjob):
+    mxjob["spec"]["mxReplicaSpecs"]["Worker"] = None
+    assert fields(check_kind("MXJob", mxjob)) == [("FieldValueRequired", "spec.mxReplicaSpecs.Worker")]
+
+
 def test_kubeflow_framework_container_name(mxjob):
     container0(mxjob)["name"] = "main"
     (cause,) = check_kind("MXJob", mxjob)
