@@ -51,6 +51,10 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
     for prefix in ("/api", "/apis"):
         router.add_route("*", prefix, handlers.api)
         router.add_route("*", prefix + "/{tail:.*}", handlers.api)
+    from cci_mock import admin, openapi  # admin imports this module: import it late
+
+    admin.setup(app)
+    openapi.setup(app)
     return app
 
 

@@ -23,3 +23,11 @@ class Config:
     journal_size: int = 1000
     # Lifecycle profile: a built-in name ("default", "instant", "frozen") or a YAML file path.
     lifecycle: str = "default"
+    # Seed data loaded at start (files or folders of YAML/JSON); resets return to it.
+    fixtures: tuple[str, ...] = ()
+    # State file: loaded at start if present, written atomically on shutdown and, when
+    # snapshot_interval > 0, every that many seconds.
+    snapshot: str | None = None
+    snapshot_interval: float = 0
+    # fieldValidation applied when a request does not send one: Ignore, Warn or Strict.
+    field_validation: str = "Warn"
