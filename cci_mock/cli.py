@@ -1,73 +1,264 @@
-"""The ``cci-mock`` command."""
+"""The ``cci-mock`` command: serve, kubeconfig, validate.
+
+Every option can also come from an environment variable ``CCI_MOCK_<NAME>`` (shown
+in ``--help``), so a container is configured without a command line. Imports of the
+server stack are deferred to the command that needs them: ``--help`` and
+``validate`` stay quick, and ``serve`` answers ``/healthz`` well within a second.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
+import signal
 import sys
+from typing import Any
 
 from cci_mock import __version__
 
+PREFIX = "CCI_MOCK_"
+DEFAULT_TOKEN = "cci-mock-token"
 
-def _env(name: str, default: str | None = None) -> str | None:
-    return os.environ.get(f"CCI_MOCK_{name}", default)
+SERVE_EXAMPLES = """\
+examples:
+  cci-mock serve                                   # http://127.0.0.1:8080, any token
+  cci-mock serve --port 0 --tls-port 8443 --kubeconfig-out kube.json
+  cci-mock serve --fixtures fixtures/seed --snapshot state.json --snapshot-interval 30
+  CCI_MOCK_HOST=0.0.0.0 CCI_MOCK_TOKENS=dev-token cci-mock serve   # in a container
+"""
+
+MAIN_EXAMPLES = """\
+examples:
+  cci-mock serve --tls-port 8443 --kubeconfig-out kube.json
+  kubectl --kubeconfig kube.json get ns
+  cci-mock kubeconfig --server http://127.0.0.1:8080 --token dev-token > kube.json
+  cci-mock validate fixtures/seed my-job.yaml
+
+every option also reads CCI_MOCK_<OPTION> (e.g. CCI_MOCK_PORT=9000); see <command> --help
+"""
+
+
+def env_name(option: str) -> str:
+    return PREFIX + option.lstrip("-").replace("-", "_").upper()
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(os.pathsep, ",").split(",") if part.strip()]
+
+
+def _add(parser: argparse.ArgumentParser, option: str, *aliases: str, default: Any = None,
+         type: Any = str, many: bool = False, flag: bool = False, help: str = "",
+         **kwargs: Any) -> None:
+    """An option whose default comes from its environment variable ``CCI_MOCK_<OPTION>``."""
+    env = env_name(option)
+    raw = os.environ.get(env)
+    dest = kwargs.pop("dest", None) or option.lstrip("-").replace("-", "_")
+    if flag:
+        value = raw.lower() in ("1", "true", "yes", "on") if raw is not None else bool(default)
+        parser.add_argument(option, *aliases, action="store_true", default=value, dest=dest,
+                            help=f"{help} (env {env}=1)", **kwargs)
+        return
+    if many:  # repeatable: the command line replaces the environment's list, see _merged
+        parser.add_argument(option, *aliases, action="append", type=type, default=None, dest=dest,
+                            help=f"{help}; repeatable (env {env}, comma-separated)", **kwargs)
+        env_values = [type(v) for v in _split(raw)] if raw is not None else list(default or [])
+        parser.set_defaults(**{f"{dest}_env": env_values})
+        return
+    if raw is not None:
+        try:
+            default = type(raw)
+        except ValueError:
+            raise SystemExit(f"cci-mock: {env}={raw!r} is not a valid value") from None
+        if kwargs.get("choices") and default not in kwargs["choices"]:
+            raise SystemExit(f"cci-mock: {env}={raw!r} is not one of {', '.join(kwargs['choices'])}")
+    shown = f"; default {default}" if default not in (None, "") else ""
+    parser.add_argument(option, *aliases, type=type, default=default, dest=dest,
+                        help=f"{help} (env {env}{shown})", **kwargs)
+
+
+def _merged(args: argparse.Namespace, dest: str) -> list:
+    given = getattr(args, dest)
+    return list(given) if given is not None else list(getattr(args, f"{dest}_env", []))
 
 
 def build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
-        prog="cci-mock",
-        description="A local emulator of Huawei Cloud CCI's Kubernetes-style API.",
-        epilog="example: cci-mock serve --port 8080",
-    )
+        prog="cci-mock", formatter_class=formatter, epilog=MAIN_EXAMPLES,
+        description="A local emulator of Huawei Cloud CCI's Kubernetes-style API.")
     parser.add_argument("--version", action="version", version=f"cci-mock {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="run the mock server")
-    serve.add_argument("--host", default=_env("HOST", "127.0.0.1"),
-                       help="address to listen on (env CCI_MOCK_HOST; default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=int(_env("PORT", "8080")),
-                       help="port (env CCI_MOCK_PORT; 0 picks a free one; default 8080)")
-    serve.add_argument("--token", action="append", dest="tokens",
-                       default=[t for t in (_env("TOKENS") or "").split(",") if t],
-                       help="accepted API token, repeatable (env CCI_MOCK_TOKENS, comma-separated);"
-                            " default: any non-empty token")
-    serve.add_argument("--seed", type=int, default=int(_env("SEED", "0")),
-                       help="seed for uids and generated names (env CCI_MOCK_SEED)")
-    serve.add_argument("--log-level", default=_env("LOG_LEVEL", "info"),
-                       choices=["debug", "info", "warning", "error"])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the mock server", formatter_class=formatter,
+                                epilog=SERVE_EXAMPLES,
+                                description="Serve the CCI API until SIGTERM or Ctrl-C.")
+    _add(serve, "--host", default="127.0.0.1", help="address to listen on")
+    _add(serve, "--port", default=8080, type=int, help="HTTP port (0 picks a free one)")
+    _add(serve, "--tls-port", type=int,
+         help="also serve HTTPS on this port (kubectl sends tokens only over TLS)")
+    _add(serve, "--tls-cert", help="server certificate (PEM); default: a generated CA and cert")
+    _add(serve, "--tls-key", help="private key of --tls-cert (PEM)")
+    _add(serve, "--tls-dir", help="where generated ca.crt/server.crt/server.key are written "
+                                  "(default: a temporary folder)")
+    _add(serve, "--token", many=True, dest="tokens",
+         help="accepted API token (default: any non-empty token)")
+    _add(serve, "--admin-token", help="token the /_mock admin API requires (X-Admin-Token)")
+    _add(serve, "--seed", default=0, type=int, help="seed for uids and generated names")
+    _add(serve, "--fixtures", many=True, metavar="DIR",
+         help="seed data (YAML/JSON files or folders) loaded at start; resets return to it")
+    _add(serve, "--faults", metavar="FILE", help="fault rules to install at start")
+    _add(serve, "--lifecycle", default="default",
+         help="lifecycle profile: default, instant, frozen or a YAML file")
+    _add(serve, "--clock-offset", default=0.0, type=float, metavar="SECONDS",
+         help="start the mock's clock this far ahead of real time")
+    _add(serve, "--field-validation", default="Warn", choices=["Ignore", "Warn", "Strict"],
+         help="how unknown fields are treated when a request does not say")
+    _add(serve, "--snapshot", metavar="FILE",
+         help="state file: loaded at start, written atomically on SIGTERM/SIGINT")
+    _add(serve, "--snapshot-interval", default=0.0, type=float, metavar="SECONDS",
+         help="also write the snapshot every SECONDS (0: only on shutdown)")
+    _add(serve, "--journal-size", default=1000, type=int, help="requests the journal keeps")
+    _add(serve, "--kubeconfig-out", metavar="FILE",
+         help="write a kubeconfig for this server once it listens")
+    _add(serve, "--log-level", default="info", choices=["debug", "info", "warning", "error"],
+         help="log level (info: one line per request)")
+    _add(serve, "--log-format", default="text", choices=["text", "json"], help="log line format")
+
+    kube = commands.add_parser("kubeconfig", help="print a kubeconfig for a running mock",
+                               formatter_class=formatter,
+                               epilog="example:\n  cci-mock kubeconfig --server https://127.0.0.1:8443"
+                                      " --ca-file /tmp/tls/ca.crt -o kube.json")
+    _add(kube, "--server", default="http://127.0.0.1:8080", help="the mock's URL")
+    _add(kube, "--token", help=f"bearer token (default: the first of CCI_MOCK_TOKENS, else {DEFAULT_TOKEN})")
+    _add(kube, "--ca-file", help="CA to trust for an https server (ca.crt of --tls-dir)")
+    _add(kube, "--insecure-skip-tls-verify", flag=True, help="trust any certificate")
+    _add(kube, "--namespace", help="namespace of the context")
+    _add(kube, "--output", "-o", help="write to this file instead of stdout")
+
+    validate = commands.add_parser(
+        "validate", help="check manifests offline against the schemas and rules",
+        formatter_class=formatter,
+        epilog="example:\n  cci-mock validate job.yaml fixtures/seed   # exit 1 and the causes if any fail")
+    validate.add_argument("paths", nargs="+", metavar="FILE", help="YAML/JSON files or folders")
     return parser
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    from aiohttp import web
-
-    from cci_mock.app import create_app
+# -- serve ----------------------------------------------------------------------
+def serve_config(args: argparse.Namespace):
     from cci_mock.config import Config
 
-    config = Config(tokens=tuple(args.tokens), seed=args.seed)
-    runner = web.AppRunner(create_app(config))
-    await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    print(f"cci-mock serving on http://{args.host}:{port}", flush=True)
+    return Config(tokens=tuple(_merged(args, "tokens")), admin_token=args.admin_token,
+                  seed=args.seed, faults_file=args.faults, journal_size=args.journal_size,
+                  lifecycle=args.lifecycle, fixtures=tuple(_merged(args, "fixtures")),
+                  snapshot=args.snapshot, snapshot_interval=args.snapshot_interval,
+                  field_validation=args.field_validation)
+
+
+def _certificates(args: argparse.Namespace):
+    from cci_mock import tls
+
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            raise ValueError("--tls-cert and --tls-key go together")
+        return tls.from_files(args.tls_cert, args.tls_key)
+    return tls.generate(args.tls_dir)
+
+
+def _hold_clock(app, offset: float) -> None:
+    """Start ahead of real time, and stay ahead across resets."""
+    from cci_mock.app import REGISTRY, RESET_HOOKS
+
+    clock = app[REGISTRY].clock
+    clock.advance(offset)
+    app[RESET_HOOKS].append(lambda: clock.advance(offset))
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from cci_mock import kubeconfig, serving
+    from cci_mock.app import create_app
+
+    log = logging.getLogger("cci_mock")
+    config = serve_config(args)
+    app = create_app(config)
+    if args.clock_offset:
+        _hold_clock(app, args.clock_offset)
+    certificates = _certificates(args) if args.tls_port is not None else None
+    listening = await serving.start(app, args.host, args.port, tls_port=args.tls_port,
+                                    certificates=certificates)
+    urls = " and ".join(u for u in (listening.url, listening.tls_url) if u)
+    log.info("cci-mock %s serving on %s", __version__, urls)
+    if args.kubeconfig_out:
+        token = config.tokens[0] if config.tokens else DEFAULT_TOKEN
+        document = kubeconfig.build(listening.tls_url or listening.url, token,
+                                    ca_pem=certificates.ca_pem if certificates else None)
+        kubeconfig.write(args.kubeconfig_out, document)
+        log.info("kubeconfig written to %s", args.kubeconfig_out)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     try:
-        await asyncio.Event().wait()
+        await stop.wait()
     finally:
-        await runner.cleanup()
+        log.info("shutting down")
+        await listening.close()
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from cci_mock import logs
+
+    logs.configure(args.log_level, args.log_format)
+    try:
+        return asyncio.run(_serve(args))
+    except (ValueError, OSError) as error:  # bad fixtures/snapshot/profile, port in use
+        print(f"cci-mock: {error}", file=sys.stderr)
+        return 1
+
+
+# -- kubeconfig -----------------------------------------------------------------
+def kubeconfig_command(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cci_mock import kubeconfig
+
+    token = args.token or (_split(os.environ.get(PREFIX + "TOKENS", "")) or [DEFAULT_TOKEN])[0]
+    ca_pem = Path(args.ca_file).read_bytes() if args.ca_file else None
+    document = kubeconfig.build(args.server, token, ca_pem=ca_pem, namespace=args.namespace,
+                                insecure=args.insecure_skip_tls_verify)
+    if args.output:
+        kubeconfig.write(args.output, document)
+    else:
+        sys.stdout.write(kubeconfig.dumps(document))
+    return 0
+
+
+# -- validate -------------------------------------------------------------------
+def validate_command(args: argparse.Namespace) -> int:
+    from cci_mock import seed
+    from cci_mock.catalog import default_catalog
+    from cci_mock.registry import Registry
+
+    try:
+        documents = seed.read_documents(args.paths)
+    except seed.SeedError as error:
+        print(f"invalid: {error}")
+        return 1
+    problems = seed.check(Registry(default_catalog()), documents)
+    for problem in problems:
+        print(f"invalid: {problem}")
+    valid = len(documents) - len(problems)
+    print(f"{valid} of {len(documents)} documents valid")
+    return 1 if problems or not documents else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
-    if args.command == "serve":
-        try:
-            asyncio.run(_serve(args))
-        except KeyboardInterrupt:
-            pass
-        return 0
-    return 2
+    commands = {"serve": serve, "kubeconfig": kubeconfig_command, "validate": validate_command}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,22 +10,24 @@ from aiohttp import web
 from cci_mock import codec, errors, tables
 from cci_mock.catalog import Kind
 from cci_mock.controllers import Lifecycle
+from cci_mock.middlewares import CONFIG
 from cci_mock.registry import Options, Registry
 from cci_mock.routing import Route, resolve
 
 REGISTRY = web.AppKey("registry", Registry)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
+ROUTE = web.RequestKey("route", Route)
 BODY_TYPES = codec.JSON_TYPES | codec.YAML_TYPES
 _TRUE = ("true", "1")
 
 
 def route_of(request: web.Request) -> Route:
     """Resolve once per request and cache (middlewares ask too)."""
-    route = request.get("cci.route")
+    route = request.get(ROUTE)
     if route is None:
         registry = request.app[REGISTRY]
         route = resolve(registry.catalog, request.method, request.path, request.query)
-        request["cci.route"] = route
+        request[ROUTE] = route
     return route
 
 
@@ -54,7 +56,7 @@ async def read_body(request: web.Request, accepted: frozenset[str] | tuple[str, 
 def _options(request: web.Request) -> Options:
     query = request.query
     dry_run = "All" in query.getall("dryRun", [])
-    validation = query.get("fieldValidation", "Warn")
+    validation = query.get("fieldValidation") or request.app[CONFIG].field_validation
     if validation not in ("Ignore", "Warn", "Strict"):
         raise errors.bad_request(
             f'fieldValidation must be one of "Ignore", "Warn" or "Strict", not "{validation}"')

@@ -1,0 +1,58 @@
+"""Listening: an app on a plain HTTP port and, optionally, an HTTPS port.
+
+Shared by ``cci-mock serve`` and the pytest plugin's background server, so both
+open their sockets the same way (port 0 picks a free port; the real one is read back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from cci_mock.logs import ACCESS, AccessLogger
+from cci_mock.tls import Certificates
+
+
+@dataclass
+class Listening:
+    runner: web.AppRunner
+    url: str
+    tls_url: str | None = None
+
+    async def close(self) -> None:
+        """Stop listening and run the app's cleanup (snapshots are written here)."""
+        await self.runner.cleanup()
+
+
+def _url(scheme: str, host: str, site: web.TCPSite) -> str:
+    server = site._server
+    assert server is not None and server.sockets  # type: ignore[union-attr]
+    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    return f"{scheme}://{shown}:{port}"
+
+
+async def start(app: web.Application, host: str = "127.0.0.1", port: int = 0, *,
+                tls_port: int | None = None, certificates: Certificates | None = None,
+                access_log: bool = True) -> Listening:
+    """Run the app's start-up, then listen; raises whatever start-up raised."""
+    logging = {"access_log_class": AccessLogger, "access_log": ACCESS} if access_log else {"access_log": None}
+    runner = web.AppRunner(app, handle_signals=False, **logging)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port, reuse_address=True)
+        await site.start()
+        listening = Listening(runner, _url("http", host, site))
+        if tls_port is not None:
+            if certificates is None:
+                raise ValueError("an HTTPS port needs certificates")
+            tls_site = web.TCPSite(runner, host, tls_port, reuse_address=True,
+                                   ssl_context=certificates.server_context())
+            await tls_site.start()
+            listening.tls_url = _url("https", host, tls_site)
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return listening
