@@ -118,6 +118,7 @@ class Registry:
     def _validate(self, kind: Kind, obj: Obj, options: Options) -> tuple[list[dict], list[str]]:
         if not self.validate:
             return [], []
+        from cci_mock.validation import merge_causes
         from cci_mock.validation.kinds import check_kind
 
         result = self.validator.check(kind.kind, obj, strict=options.field_validation == "Strict")
@@ -130,8 +131,7 @@ class Registry:
                               for path in result.unknown if path not in existing)
             elif options.field_validation != "Ignore":
                 warnings = [f'unknown field "{path}"' for path in result.unknown]
-        causes.extend(check_kind(kind.kind, obj))
-        return causes, warnings
+        return merge_causes(causes, check_kind(kind.kind, obj)), warnings
 
     def _raise_if(self, kind: Kind, name: str | None, causes: list[dict]) -> None:
         if causes:

@@ -56,7 +56,9 @@ def mxjob() -> dict:
 
 @pytest.fixture
 def app():
-    return create_app(Config())
+    """The app with lifecycles frozen, so reads return exactly what was written
+    (tests/test_lifecycle.py covers the simulation)."""
+    return create_app(Config(lifecycle="frozen"))
 
 
 @pytest.fixture

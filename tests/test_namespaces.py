@@ -78,6 +78,8 @@ async def test_flavor_cannot_change(client):
     created["metadata"]["annotations"][FLAVOR] = "gpu-accelerated"
     response = await client.put(f"{NAMESPACES}/{NS}", json=created)
     assert response.status == 422
+    cause = (await response.json())["details"]["causes"][0]
+    assert cause["reason"] == "FieldValueForbidden" and FLAVOR in cause["field"]
 
 
 async def test_delete_namespace_deletes_everything_in_it(client, ns, mxjob):

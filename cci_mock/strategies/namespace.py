@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from cci_mock import errors
 from cci_mock.strategies.base import Strategy
+from cci_mock.validation.rules import FLAVOR_ANNOTATION as FLAVOR
+from cci_mock.validation.rules import namespace_error_code
 
 if TYPE_CHECKING:
     from cci_mock.catalog import Kind
 
-FLAVOR = "namespace.kubernetes.io/flavor"
 FLAVOR_FIELD = f"metadata.annotations[{FLAVOR}]"
-FLAVORS = ("general-computing", "gpu-accelerated")
 
 
 class NamespaceStrategy(Strategy):
@@ -45,18 +45,7 @@ class NamespaceStrategy(Strategy):
         return errors.already_exists(kind.plural, kind.group, name, error_code="CCI.02.409101")
 
     def invalid_error(self, kind: Kind, name: str | None, causes: list[dict]) -> errors.ApiError:
-        code = _cci_error_code(causes)
+        code = namespace_error_code(causes)
         if code is None:
             return super().invalid_error(kind, name, causes)
         return errors.invalid(kind.kind, kind.group, name, causes, code=400, error_code=code)
-
-
-def _cci_error_code(causes: list[dict]) -> str | None:
-    for cause in causes:
-        field = cause.get("field", "")
-        if FLAVOR in field:
-            return "CCI.02.400111" if cause["reason"] == "FieldValueRequired" else "CCI.02.400110"
-    for cause in causes:
-        if cause.get("field") == "metadata.name":
-            return "CCI.02.400109"
-    return None
