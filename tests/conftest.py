@@ -6,10 +6,15 @@ import copy
 import json
 from pathlib import Path
 
+import freezegun
 import pytest
 
 from cci_mock.app import create_app
 from cci_mock.config import Config
+
+# freezegun walks every loaded module; the kubernetes client's lazy attributes would
+# import pydantic models while datetime is faked, so leave that package alone.
+freezegun.configure(extend_ignore_list=["kubernetes"])
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "fixtures" / "examples"
