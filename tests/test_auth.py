@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cci_mock.app import create_app
 from cci_mock.config import Config
+
 from conftest import NAMESPACES
 
 

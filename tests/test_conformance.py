@@ -8,6 +8,7 @@ import copy
 import pytest
 
 from cci_mock.catalog import DEFAULT_KINDS, Kind
+
 from conftest import NAMESPACES, NS, load_example, namespace_body, network_body
 
 

@@ -7,7 +7,8 @@ import pytest
 from cci_mock.app import LIFECYCLE, create_app
 from cci_mock.config import Config
 from cci_mock.controllers import load_profile
-from conftest import MXJOBS, NETWORKS, TOKEN, namespace_body, network_body, NAMESPACES
+
+from conftest import MXJOBS, NAMESPACES, NETWORKS, TOKEN, namespace_body, network_body
 
 
 async def setup(aiohttp_client, profile="default"):

@@ -8,6 +8,7 @@ from freezegun import freeze_time
 
 from cci_mock.catalog import MXJOB, NAMESPACE, default_catalog
 from cci_mock.registry import Registry
+
 from conftest import MXJOBS, NAMESPACES, namespace_body
 
 UID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
