@@ -188,10 +188,7 @@ class Registry:
              field_selector: str | None = None, limit: int | None = None,
              continue_token: str | None = None) -> Obj:
         """A ``XxxList``; namespace None lists across all namespaces."""
-        if namespace is not None or not kind.namespaced:
-            namespace = self._require_namespace(kind, namespace) if kind.namespaced else None
-        items = self._select(kind, namespace, label_selector, field_selector)
-        items.sort(key=_sort_key)
+        namespace, items = self._matching(kind, namespace, label_selector, field_selector)
         start_after = _decode_continue(continue_token) if continue_token else None
         if start_after is not None:
             items = [o for o in items if _sort_key(o) > start_after]
@@ -199,6 +196,10 @@ class Registry:
         if limit and limit > 0 and len(items) > limit:
             items = items[:limit]
             more = _encode_continue(_sort_key(items[-1]))
+        return self._list_document(kind, namespace, items, more)
+
+    def _list_document(self, kind: Kind, namespace: str | None, items: list[Obj],
+                       more: str = "") -> Obj:
         return {
             "apiVersion": kind.api_version,
             "kind": kind.list_kind,
@@ -209,6 +210,15 @@ class Registry:
             },
             "items": items,
         }
+
+    def _matching(self, kind: Kind, namespace: str | None, label_selector: str | None,
+                  field_selector: str | None) -> tuple[str | None, list[Obj]]:
+        """Objects a list or delete-collection addresses, in (namespace, name) order."""
+        if namespace is not None or not kind.namespaced:
+            namespace = self._require_namespace(kind, namespace) if kind.namespaced else None
+        items = self._select(kind, namespace, label_selector, field_selector)
+        items.sort(key=_sort_key)
+        return namespace, items
 
     def _select(self, kind: Kind, namespace: str | None, label_selector: str | None,
                 field_selector: str | None) -> list[Obj]:
@@ -332,23 +342,14 @@ class Registry:
     def delete_collection(self, kind: Kind, namespace: str | None, *,
                           label_selector: str | None = None, field_selector: str | None = None,
                           options: Options | None = None) -> Obj:
-        if namespace is not None or not kind.namespaced:
-            namespace = self._require_namespace(kind, namespace) if kind.namespaced else None
-        items = self._select(kind, namespace, label_selector, field_selector)
-        items.sort(key=_sort_key)
+        namespace, items = self._matching(kind, namespace, label_selector, field_selector)
         if not (options and options.dry_run):
             for obj in items:
                 self._remove(kind, obj["metadata"].get("namespace", ""), obj)
         if kind.deletecollection_returns == "status":
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                     "details": {"group": kind.group, "kind": kind.plural}}
-        return {
-            "apiVersion": kind.api_version,
-            "kind": kind.list_kind,
-            "metadata": {"continue": "", "resourceVersion": self.store.resource_version,
-                         "selfLink": kind.collection_path(namespace)},
-            "items": items,
-        }
+        return self._list_document(kind, namespace, items)
 
 
 def _check_name(obj: Obj, name: str) -> None:
