@@ -10,18 +10,17 @@ annotate, scale and edit; ``$patch`` directives are not interpreted
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import jsonpatch
 
 from cci_mock import errors
-from cci_mock.codec import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH
+from cci_mock.codec import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, clone
 
 
 def merge_patch(target: Any, patch: Any, *, by_name: bool = False) -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     result = dict(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
@@ -45,7 +44,7 @@ def _merge_named(current: list[dict], patch: list[dict]) -> list[dict]:
             position = index[item["name"]]
             merged[position] = merge_patch(merged[position], item, by_name=True)
         else:
-            merged.append(copy.deepcopy(item))
+            merged.append(clone(item))
     return merged
 
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import json
 import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from cci_mock import errors, patch, selectors
+from cci_mock import codec, errors, patch, selectors
 from cci_mock.catalog import NAMESPACE, Catalog, Kind
 from cci_mock.clock import Clock, rfc3339
 from cci_mock.store import Obj, Store
@@ -88,7 +87,7 @@ class Registry:
         """The body must be an object of this endpoint's kind; fill apiVersion/kind if absent."""
         if not isinstance(body, dict):
             raise errors.bad_request(f"the request body must be a JSON object, not {_json_type(body)}")
-        body = copy.deepcopy(body)
+        body = codec.clone(body)
         api_version, kind_name = body.get("apiVersion"), body.get("kind")
         if api_version not in (None, kind.api_version):
             raise errors.bad_request(

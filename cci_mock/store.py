@@ -10,9 +10,10 @@ lifecycle controllers).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from typing import Any
+
+from cci_mock.codec import clone
 
 Obj = dict[str, Any]
 Listener = Callable[[str, str, Obj], None]  # (event type, resource key, object)
@@ -91,11 +92,11 @@ class Store:
         """Everything, as one JSON-able document."""
         return {
             "resourceVersion": self._rv,
-            "resources": copy.deepcopy(self._data),
+            "resources": clone(self._data),
         }
 
     def load(self, document: dict[str, Any]) -> None:
         """Replace everything with an exported document (no listeners fire)."""
         resources = document.get("resources", {})
-        self._data = copy.deepcopy(resources)
+        self._data = clone(resources)
         self._rv = int(document.get("resourceVersion", 0))
