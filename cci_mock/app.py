@@ -45,6 +45,10 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
     app[RESET_HOOKS] = []
     app[LIFECYCLE] = Lifecycle(app[REGISTRY], load_profile(config.lifecycle))
     app.cleanup_ctx.append(_lifecycle_ticker)
+    from cci_mock import faults, journal  # they import this module: import them late
+
+    journal.setup(app)  # outermost middleware: records the answer the client gets
+    faults.setup(app)  # right after auth: a request without a token still gets 401
     router = app.router
     router.add_get("/healthz", handlers.healthz)
     router.add_get("/version", handlers.version)
