@@ -43,8 +43,11 @@ from cci_mock.matching import (
 FAULT_HEADER = "X-CCI-Mock-Fault"
 DELAY_HEADER = "X-CCI-Mock-Delay"
 RULE_HEADER = "X-CCI-Mock-Fault-Rule"  # names the rule on every injected answer
-FAULT_KEY = "cci.fault"  # request keys the journal reads: rule id, network effect
-NETWORK_KEY = "cci.network"
+# Request keys the journal reads: the rule id and the network effect (typed RequestKeys
+# where aiohttp has them, >= 3.12; plain strings before).
+_REQUEST_KEY = getattr(web, "RequestKey", None)
+FAULT_KEY: Any = _REQUEST_KEY("fault_rule", str) if _REQUEST_KEY else "cci.fault"
+NETWORK_KEY: Any = _REQUEST_KEY("fault_network", str) if _REQUEST_KEY else "cci.network"
 NETWORK_ACTIONS = ("abort", "truncate", "hang")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -153,7 +156,7 @@ def normalize(raw: Any, known_kinds: frozenset[str] | None = None) -> dict[str, 
 def _check_combination(rule: dict[str, Any]) -> None:
     network = [n for n in NETWORK_ACTIONS if rule.get(n)]
     status = rule.get("status")
-    if status is None and not network and not rule.get("delay_ms") and not rule.get("jitter_ms"):
+    if status is None and not network and "delay_ms" not in rule and "jitter_ms" not in rule:
         raise bad("a fault rule needs an action: status, delay_ms, abort, truncate or hang")
     if len(network) > 1:
         raise bad(f"{' and '.join(network)} exclude each other: pick one")
@@ -347,7 +350,8 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
     if rule is None:
         return await handler(request)
     request[FAULT_KEY] = rule.id
-    request[NETWORK_KEY] = rule.network
+    if rule.network:
+        request[NETWORK_KEY] = rule.network
     response = await apply(rule, request, handler)
     if not response.prepared:
         response.headers[RULE_HEADER] = rule.id
