@@ -18,18 +18,14 @@ from aiohttp.web import BaseRequest, StreamResponse
 
 ACCESS = logging.getLogger("cci_mock.access")
 FORMATS = ("text", "json")
-# Where a fault engine may note the rule that answered or delayed a request.
-FAULT_KEYS = ("cci.fault", "fault")
 
 
 def fault_of(request: BaseRequest) -> str | None:
-    for key in FAULT_KEYS:
-        value = request.get(key)
-        if value:
-            if isinstance(value, dict):
-                value = value.get("id") or value.get("name") or value.get("action")
-            return str(value)
-    return None
+    """The id of the fault rule that answered or delayed this request (cci_mock.faults)."""
+    from cci_mock.faults import FAULT_KEY
+
+    value = request.get(FAULT_KEY)
+    return str(value) if value else None
 
 
 class AccessLogger(AbstractAccessLogger):

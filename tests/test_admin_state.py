@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 
-from conftest import MXJOBS, NAMESPACES, NS, ROOT
-
 from cci_mock.app import create_app
 from cci_mock.config import Config
+
+from conftest import MXJOBS, NAMESPACES, NS, ROOT
 
 STATE = "/_mock/state"
 

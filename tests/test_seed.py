@@ -6,11 +6,12 @@ import json
 import re
 
 import pytest
-from conftest import ROOT
 
 from cci_mock import seed
 from cci_mock.catalog import default_catalog
 from cci_mock.registry import Registry
+
+from conftest import ROOT
 
 SEED = ROOT / "fixtures" / "seed"
 NS_DOC = """\

@@ -8,12 +8,13 @@ import time
 
 import pytest
 import requests
-from conftest import ROOT
-from served import Served
 
 from cci_mock import seed, snapshot
 from cci_mock.catalog import default_catalog
 from cci_mock.registry import Registry
+
+from conftest import ROOT
+from served import Served
 
 HEADERS = {"X-Auth-Token": "t"}
 NAMESPACES = "/api/v1/namespaces"
