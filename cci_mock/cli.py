@@ -49,9 +49,9 @@ def _split(value: str) -> list[str]:
 
 def _add(parser: argparse.ArgumentParser, option: str, *aliases: str, default: Any = None,
          type: Any = str, many: bool = False, flag: bool = False, help: str = "",
-         **kwargs: Any) -> None:
+         env: str | None = None, **kwargs: Any) -> None:
     """An option whose default comes from its environment variable ``CCI_MOCK_<OPTION>``."""
-    env = env_name(option)
+    env = PREFIX + env if env else env_name(option)
     raw = os.environ.get(env)
     dest = kwargs.pop("dest", None) or option.lstrip("-").replace("-", "_")
     if flag:
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add(serve, "--tls-key", help="private key of --tls-cert (PEM)")
     _add(serve, "--tls-dir", help="where generated ca.crt/server.crt/server.key are written "
                                   "(default: a temporary folder)")
-    _add(serve, "--token", many=True, dest="tokens",
+    _add(serve, "--token", many=True, dest="tokens", env="TOKENS",
          help="accepted API token (default: any non-empty token)")
     _add(serve, "--admin-token", help="token the /_mock admin API requires (X-Admin-Token)")
     _add(serve, "--seed", default=0, type=int, help="seed for uids and generated names")

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-URL = re.compile(r"serving on (http://[^\s]+)(?: and (https://[^\s]+))?")
+URL = re.compile(r"serving on (http://[^\s\"]+)(?: and (https://[^\s\"]+))?")
 
 
 class Served:
