@@ -458,3 +458,12 @@ def test_python_context_manager_adds_and_removes():
     with pytest.raises(Exception) as raised, engine.rule(status=1000):
         pass
     assert getattr(raised.value, "code", None) == 400
+
+
+async def test_admin_api_reads_yaml_and_curl_style_bodies(client):
+    yaml_rule = await client.post("/_mock/faults", data="status: 503\nverb: get\n",
+                                  headers={"Content-Type": "application/yaml"})
+    form_rule = await client.post("/_mock/faults", data='{"status": 500}',
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (yaml_rule.status, form_rule.status) == (201, 201)
+    assert (await client.post("/_mock/faults", data="{nope")).status == 400
