@@ -38,13 +38,16 @@ if TYPE_CHECKING:
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("cci-mock", "cci-mock: the CCI API emulator")
     group.addoption("--cci-mock-token", action="append", dest="cci_mock_tokens", default=None,
+                    metavar="TOKEN",
                     help="token the mock accepts (repeatable; default: any token)")
     group.addoption("--cci-mock-lifecycle", dest="cci_mock_lifecycle", default=None,
+                    metavar="PROFILE",
                     help="lifecycle profile: default, instant, frozen or a YAML file")
     group.addoption("--cci-mock-strict", action="store_true", dest="cci_mock_strict",
                     default=None, help="reject unknown fields (fieldValidation=Strict)")
     group.addoption("--cci-mock-fixtures", action="append", dest="cci_mock_fixtures",
-                    default=None, help="seed data loaded before every test (repeatable)")
+                    default=None, metavar="PATH",
+                    help="seed data loaded before every test (repeatable)")
     parser.addini("cci_mock_tokens", "tokens the mock accepts (default: any)", type="args")
     parser.addini("cci_mock_lifecycle", "lifecycle profile of the mock", default="default")
     parser.addini("cci_mock_strict", "reject unknown fields (fieldValidation=Strict)",
