@@ -255,8 +255,10 @@ async def truncate(request: web.Request, response: web.StreamResponse) -> web.St
     return stream
 
 
-async def hang(request: web.Request) -> web.Response:
-    """Never answer: wait until the client (or server shutdown) closes the connection."""
-    while request.transport is not None and not request.transport.is_closing():
+async def hang(request: web.Request, stopping: Callable[[], bool]) -> web.Response:
+    """Never answer: wait until the client closes the connection or the server stops
+    (aiohttp's graceful shutdown would otherwise wait for this request for a minute)."""
+    while request.transport is not None and not request.transport.is_closing() \
+            and not stopping():
         await asyncio.sleep(HANG_POLL_SECONDS)
     return drop(request)

@@ -225,6 +225,7 @@ class FaultEngine:
         self._rules: list[Rule] = []
         self._ids = itertools.count(1)
         self.configured: list[dict[str, Any]] = []
+        self.stopping = False  # set on server shutdown: hanging requests let go
 
     @property
     def active(self) -> bool:
@@ -368,7 +369,9 @@ async def apply(rule: Rule, request: web.Request, handler: Handler) -> web.Strea
     if rule.network in ("abort", "hang"):
         if commit:
             await answers.real_answer(request, handler)
-        return answers.drop(request) if rule.network == "abort" else await answers.hang(request)
+        if rule.network == "abort":
+            return answers.drop(request)
+        return await answers.hang(request, lambda: request.app[FAULTS].stopping)
     if rule.status is None:
         response = await answers.real_answer(request, handler)
     else:
@@ -438,7 +441,8 @@ def install_configured(engine: FaultEngine, config_rules: list[Any], path: str |
     engine.reset()
 
 
-def _json(document: Any, status: int = 200) -> web.Response:
+def json_response(document: Any, status: int = 200) -> web.Response:
+    """An admin API answer (also used by the journal's routes)."""
     return web.Response(body=codec.dumps(document), status=status, content_type="application/json")
 
 
@@ -454,19 +458,19 @@ async def post_faults(request: web.Request) -> web.Response:
     document = await _read_rules(request)
     engine = request.app[FAULTS]
     if isinstance(document, list):
-        return _json({"rules": engine.add_all(document)}, 201)
-    return _json(engine.add(document), 201)
+        return json_response({"rules": engine.add_all(document)}, 201)
+    return json_response(engine.add(document), 201)
 
 
 async def list_faults(request: web.Request) -> web.Response:
-    return _json({"rules": request.app[FAULTS].rules()})
+    return json_response({"rules": request.app[FAULTS].rules()})
 
 
 async def get_fault(request: web.Request) -> web.Response:
     rule = request.app[FAULTS].get(request.match_info["id"])
     if rule is None:
         raise _no_rule(request.match_info["id"])
-    return _json(rule)
+    return json_response(rule)
 
 
 async def delete_fault(request: web.Request) -> web.Response:
@@ -474,14 +478,14 @@ async def delete_fault(request: web.Request) -> web.Response:
     rule = engine.get(rule_id)
     if rule is None or not engine.remove(rule_id):
         raise _no_rule(rule_id)
-    return _json(rule)
+    return json_response(rule)
 
 
 async def delete_faults(request: web.Request) -> web.Response:
     engine = request.app[FAULTS]
     removed = len(engine.rules())
     engine.clear()
-    return _json({"removed": removed})
+    return json_response({"removed": removed})
 
 
 def _no_rule(rule_id: str) -> errors.ApiError:
@@ -489,6 +493,10 @@ def _no_rule(rule_id: str) -> errors.ApiError:
 
 
 FAULTS = web.AppKey("faults", FaultEngine)
+
+
+async def _release_hanging(app: web.Application) -> None:
+    app[FAULTS].stopping = True
 
 
 def setup(app: web.Application) -> None:
@@ -503,6 +511,7 @@ def setup(app: web.Application) -> None:
     install_configured(engine, config.faults, config.faults_file)
     app[FAULTS] = engine
     app[RESET_HOOKS].append(engine.reset)
+    app.on_shutdown.append(_release_hanging)
     app.middlewares.insert(app.middlewares.index(auth_middleware) + 1, fault_middleware)
     router = app.router
     router.add_post("/_mock/faults", post_faults)

@@ -23,8 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from cci_mock import codec
-from cci_mock.faults import FAULT_KEY, NETWORK_KEY, name_of
+from cci_mock.faults import FAULT_KEY, NETWORK_KEY, json_response, name_of
 from cci_mock.handlers import REGISTRY, route_of
 from cci_mock.matching import (
     MATCH_FIELDS,
@@ -206,15 +205,14 @@ def _query_filters(request: web.Request) -> dict[str, Any]:
 
 async def get_requests(request: web.Request) -> web.Response:
     entries = request.app[JOURNAL].entries(**_query_filters(request))
-    return web.Response(body=codec.dumps({"requests": entries, "count": len(entries)}),
-                        content_type="application/json")
+    return json_response({"requests": entries, "count": len(entries)})
 
 
 async def delete_requests(request: web.Request) -> web.Response:
     journal = request.app[JOURNAL]
     removed = len(journal)
     journal.clear()
-    return web.Response(body=codec.dumps({"removed": removed}), content_type="application/json")
+    return json_response({"removed": removed})
 
 
 JOURNAL = web.AppKey("journal", Journal)

@@ -467,3 +467,14 @@ async def test_admin_api_reads_yaml_and_curl_style_bodies(client):
                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert (yaml_rule.status, form_rule.status) == (201, 201)
     assert (await client.post("/_mock/faults", data="{nope")).status == 400
+
+
+async def test_a_hanging_request_does_not_hold_up_shutdown(client, app):
+    await add_rule(client, hang=True)
+    pending = asyncio.create_task(client.get("/api/v1/namespaces"))
+    await asyncio.sleep(0.1)
+    started = time.perf_counter()
+    await client.server.close()
+    assert time.perf_counter() - started < 2
+    with pytest.raises(aiohttp.ClientError):
+        await pending
