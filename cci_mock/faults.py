@@ -30,15 +30,9 @@ from aiohttp import web
 
 from cci_mock import codec, errors
 from cci_mock import fault_answers as answers
+from cci_mock.fault_rules import NETWORK_ACTIONS, normalize
 from cci_mock.handlers import REGISTRY, route_of
-from cci_mock.matching import (
-    MATCH_FIELDS,
-    Facts,
-    bad,
-    compile_matcher,
-    kind_aliases,
-    normalize_matchers,
-)
+from cci_mock.matching import Facts, bad, compile_matcher, kind_aliases
 
 FAULT_HEADER = "X-CCI-Mock-Fault"
 DELAY_HEADER = "X-CCI-Mock-Delay"
@@ -48,126 +42,7 @@ RULE_HEADER = "X-CCI-Mock-Fault-Rule"  # names the rule on every injected answer
 _REQUEST_KEY = getattr(web, "RequestKey", None)
 FAULT_KEY: Any = _REQUEST_KEY("fault_rule", str) if _REQUEST_KEY else "cci.fault"
 NETWORK_KEY: Any = _REQUEST_KEY("fault_network", str) if _REQUEST_KEY else "cci.network"
-NETWORK_ACTIONS = ("abort", "truncate", "hang")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-# -- rule validation -----------------------------------------------------------------------
-
-def _str(value: Any, field: str) -> str:
-    if not isinstance(value, str):
-        raise bad(f"{field} must be a string, not {value!r}")
-    return value
-
-
-def _bool(value: Any, field: str) -> bool:
-    if not isinstance(value, bool):
-        raise bad(f"{field} must be true or false, not {value!r}")
-    return value
-
-
-def _number(minimum: float, maximum: float | None = None, integer: bool = False):
-    def check(value: Any, field: str) -> float | int:
-        kinds = int if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum or (
-                maximum is not None and value > maximum):
-            span = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-            raise bad(f"{field} must be a{'n integer' if integer else ' number'} {span}, "
-                      f"not {value!r}")
-        return value
-    return check
-
-
-def _status(value: Any, field: str) -> int:
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value not in answers.STATUS_NAMES:
-        raise bad(f"status {value!r} is not a status code the CCI documentation lists "
-                  f"({min(answers.STATUS_NAMES)}-{max(answers.STATUS_NAMES)}, see docs/faults.md)")
-    if value < 200:
-        raise bad(f"status {value} cannot be injected: HTTP sends 1xx only as interim answers "
-                  "before a final one, so a client never sees it as the answer to a request")
-    return value
-
-
-def _headers(value: Any, field: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(
-            isinstance(k, str) and k and isinstance(v, str | int | float) and not isinstance(v, bool)
-            for k, v in value.items()):
-        raise bad(f"{field} must be an object of header name to string value, not {value!r}")
-    return {k: str(v) for k, v in value.items()}
-
-
-def _id(value: Any, field: str) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str) or not value or "/" in value:
-        raise bad(f"id must be a non-empty string without '/', not {value!r}")
-    return value
-
-
-def _seed(value: Any, field: str) -> int | str:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise bad(f"seed must be an integer or a string, not {value!r}")
-    return value
-
-
-ACTION_FIELDS: dict[str, Callable[[Any, str], Any]] = {
-    "status": _status,
-    "body": lambda value, field: value,
-    "headers": _headers,
-    "reason": _str,
-    "message": _str,
-    "errorCode": _str,
-    "retry_after": _number(0, integer=True),
-    "delay_ms": _number(0),
-    "jitter_ms": _number(0),
-    "abort": _bool,
-    "truncate": _bool,
-    "hang": _bool,
-    "commit": _bool,
-}
-OTHER_FIELDS: dict[str, Callable[[Any, str], Any]] = {
-    "id": _id,
-    "description": _str,
-    "times": _number(1, integer=True),
-    "after": _number(0, integer=True),
-    "probability": _number(0, 1),
-    "seed": _seed,
-}
-FIELDS = set(MATCH_FIELDS) | set(ACTION_FIELDS) | set(OTHER_FIELDS)
-
-
-def normalize(raw: Any, known_kinds: frozenset[str] | None = None) -> dict[str, Any]:
-    """A checked, canonical copy of a rule; raises a 400 ApiError naming the problem."""
-    if not isinstance(raw, dict):
-        raise bad(f"a fault rule must be a JSON object, not {type(raw).__name__}")
-    unknown = sorted(set(raw) - FIELDS)
-    if unknown:
-        raise bad(f"unknown field {unknown[0]!r} in fault rule; known fields: {sorted(FIELDS)}")
-    rule = normalize_matchers(raw, known_kinds)
-    for field, check in (ACTION_FIELDS | OTHER_FIELDS).items():
-        if field in raw:
-            rule[field] = check(raw[field], field)
-    _check_combination(rule)
-    return rule
-
-
-def _check_combination(rule: dict[str, Any]) -> None:
-    network = [n for n in NETWORK_ACTIONS if rule.get(n)]
-    status = rule.get("status")
-    if status is None and not network and "delay_ms" not in rule and "jitter_ms" not in rule:
-        raise bad("a fault rule needs an action: status, delay_ms, abort, truncate or hang")
-    if len(network) > 1:
-        raise bad(f"{' and '.join(network)} exclude each other: pick one")
-    if status is not None and network and network[0] != "truncate":
-        raise bad(f"{network[0]} sends no answer, so status {status} would never be seen")
-    if status in answers.NO_BODY and "body" in rule:
-        raise bad(f"HTTP forbids a body on a {status} answer")
-    overrides = [f for f in ("body", "reason", "message", "errorCode", "retry_after")
-                 if f in rule]
-    if overrides and status is None:
-        raise bad(f"{overrides[0]} overrides the answer of a status: give status too")
 
 
 # -- rules and the engine -------------------------------------------------------------------
