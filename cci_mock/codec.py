@@ -24,6 +24,25 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_cir
 _pretty = json.JSONEncoder(ensure_ascii=False, indent=2, check_circular=False)
 
 
+def _yaml_loader() -> Any:
+    import yaml  # lazy: only YAML users pay for the import
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+
+
+def load_yaml(text: str | bytes) -> Any:
+    """One YAML document, safely (no Python tags); raises yaml.YAMLError."""
+    import yaml
+
+    return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a safe loader
+
+
+def load_yaml_all(text: str | bytes) -> list[Any]:
+    import yaml
+
+    return list(yaml.load_all(text, Loader=_yaml_loader()))  # noqa: S506 - a safe loader
+
+
 def dumps(obj: Any, pretty: bool = False) -> bytes:
     return (_pretty if pretty else _compact).encode(obj).encode()
 
@@ -65,7 +84,7 @@ def decode_body(raw: bytes, content_type: str) -> Any:
         import yaml  # lazy: only YAML clients pay for it
 
         try:
-            value = yaml.safe_load(raw)
+            value = load_yaml(raw)
         except yaml.YAMLError as exc:
             raise errors.bad_request(f"the body is not valid YAML: {exc}") from None
     else:

@@ -285,7 +285,7 @@ def load_rules_file(path: str) -> list[Any]:
     """A YAML or JSON file: a list of rules or ``{"rules": [...]}``."""
     text = Path(path).read_text(encoding="utf-8")
     try:
-        document = json.loads(text) if path.endswith(".json") else yaml.safe_load(text)
+        document = json.loads(text) if path.endswith(".json") else codec.load_yaml(text)
     except (ValueError, yaml.YAMLError) as exc:
         raise ValueError(f"fault rules file {path}: not valid YAML/JSON: {exc}") from None
     if isinstance(document, dict) and set(document) == {"rules"}:

@@ -23,6 +23,7 @@ from typing import Any
 
 from cci_mock import errors
 from cci_mock.catalog import Kind
+from cci_mock.codec import load_yaml_all
 from cci_mock.registry import Registry
 
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -87,7 +88,7 @@ def parse(text: str, source: str = "<memory>", *, json_only: bool = False) -> li
         import yaml
 
         try:
-            bodies = list(yaml.safe_load_all(text))
+            bodies = load_yaml_all(text)
         except yaml.YAMLError as error:
             raise SeedError(f"{source}: not valid YAML: {error}") from None
     documents = []

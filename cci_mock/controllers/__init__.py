@@ -20,10 +20,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cci_mock.catalog import Kind
 from cci_mock.clock import rfc3339
+from cci_mock.codec import load_yaml
 from cci_mock.registry import Registry
 from cci_mock.tables import path_value
 
@@ -55,7 +54,7 @@ def load_profile(name_or_path: str) -> list[Stage]:
             raise ValueError(f"lifecycle profile {name_or_path!r}: neither a built-in "
                              f"({', '.join(BUILTIN)}) nor a file")
         text, source = path.read_text(encoding="utf-8"), str(path)
-    document = yaml.safe_load(text) or {}
+    document = load_yaml(text) or {}
     stages = []
     for index, raw in enumerate(document.get("stages") or []):
         try:
