@@ -22,7 +22,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from cci_mock import codec, errors, snapshot
-from cci_mock.app import CONFIG, LIFECYCLE, REGISTRY, RESET_HOOKS, reset_state
+from cci_mock.keys import CONFIG, LIFECYCLE, REGISTRY, RESET_HOOKS, reset_state
 
 log = logging.getLogger("cci_mock.admin")
 BASELINE = web.AppKey("baseline", dict)

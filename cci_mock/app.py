@@ -1,6 +1,6 @@
 """Application factory: one function builds the whole server.
 
-Request road: error middleware -> auth -> router -> generic handler -> registry
+Request road: journal -> errors -> auth -> faults -> router -> generic handler -> registry
 (strategy hooks, store). Shared objects live under typed AppKeys.
 """
 
@@ -11,26 +11,15 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from cci_mock import handlers, middlewares
+from cci_mock import admin, faults, handlers, journal, middlewares, openapi
 from cci_mock.catalog import Catalog, default_catalog
 from cci_mock.config import Config
 from cci_mock.controllers import Lifecycle, load_profile
+from cci_mock.keys import CONFIG, LIFECYCLE, REGISTRY, RESET_HOOKS, reset_state
 from cci_mock.registry import Registry
 
-REGISTRY = handlers.REGISTRY
-CONFIG = middlewares.CONFIG
-LIFECYCLE = handlers.LIFECYCLE
 TICK_SECONDS = 0.5  # how often stages fire without any request (watchers see them too)
-# Callables run by reset_state() after the store is cleared (faults, journal, ...).
-RESET_HOOKS = web.AppKey("reset_hooks", list)
-
-
-def reset_state(app: web.Application) -> None:
-    """Everything back to a fresh start, in microseconds: used by /_mock/reset and fixtures."""
-    app[REGISTRY].reset()
-    app[LIFECYCLE].rebuild()
-    for hook in app[RESET_HOOKS]:
-        hook()
+__all__ = ["CONFIG", "LIFECYCLE", "REGISTRY", "RESET_HOOKS", "create_app", "reset_state"]
 
 
 def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
@@ -45,7 +34,6 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
     app[RESET_HOOKS] = []
     app[LIFECYCLE] = Lifecycle(app[REGISTRY], load_profile(config.lifecycle))
     app.cleanup_ctx.append(_lifecycle_ticker)
-    from cci_mock import faults, journal  # they import this module: import them late
 
     journal.setup(app)  # outermost middleware: records the answer the client gets
     faults.setup(app)  # right after auth: a request without a token still gets 401
@@ -55,7 +43,6 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
     for prefix in ("/api", "/apis"):
         router.add_route("*", prefix, handlers.api)
         router.add_route("*", prefix + "/{tail:.*}", handlers.api)
-    from cci_mock import admin, openapi  # admin imports this module: import it late
 
     admin.setup(app)
     openapi.setup(app)

@@ -167,7 +167,7 @@ def _certificates(args: argparse.Namespace):
 
 def _hold_clock(app, offset: float) -> None:
     """Start ahead of real time, and stay ahead across resets."""
-    from cci_mock.app import REGISTRY, RESET_HOOKS
+    from cci_mock.keys import REGISTRY, RESET_HOOKS
 
     clock = app[REGISTRY].clock
     clock.advance(offset)

@@ -18,7 +18,8 @@ from aiohttp import web
 
 from cci_mock import codec, errors
 from cci_mock.catalog import Kind
-from cci_mock.middlewares import CONFIG, error_response
+from cci_mock.keys import CONFIG
+from cci_mock.middlewares import error_response
 
 # The codes the CCI documentation lists (状态码.md), with its names.
 STATUS_NAMES: dict[int, str] = {

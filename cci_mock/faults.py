@@ -31,7 +31,8 @@ from aiohttp import web
 from cci_mock import codec, errors
 from cci_mock import fault_answers as answers
 from cci_mock.fault_rules import NETWORK_ACTIONS, normalize
-from cci_mock.handlers import REGISTRY, route_of
+from cci_mock.handlers import route_of
+from cci_mock.keys import CONFIG, REGISTRY, RESET_HOOKS
 from cci_mock.matching import Facts, bad, compile_matcher, kind_aliases
 
 FAULT_HEADER = "X-CCI-Mock-Fault"
@@ -376,7 +377,6 @@ async def _release_hanging(app: web.Application) -> None:
 
 def setup(app: web.Application) -> None:
     """Engine, admin routes, middleware (right after auth) and the configured rules."""
-    from cci_mock.app import CONFIG, RESET_HOOKS
     from cci_mock.middlewares import auth_middleware
 
     config = app[CONFIG]

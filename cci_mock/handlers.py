@@ -9,14 +9,10 @@ from aiohttp import web
 
 from cci_mock import codec, errors, tables
 from cci_mock.catalog import Kind
-from cci_mock.controllers import Lifecycle
-from cci_mock.middlewares import CONFIG
+from cci_mock.keys import CONFIG, LIFECYCLE, REGISTRY, ROUTE
 from cci_mock.registry import Options, Registry
 from cci_mock.routing import Route, resolve
 
-REGISTRY = web.AppKey("registry", Registry)
-LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
-ROUTE = web.RequestKey("route", Route)
 BODY_TYPES = codec.JSON_TYPES | codec.YAML_TYPES
 _TRUE = ("true", "1")
 

@@ -24,7 +24,8 @@ from typing import Any
 from aiohttp import web
 
 from cci_mock.faults import FAULT_KEY, NETWORK_KEY, json_response, name_of
-from cci_mock.handlers import REGISTRY, route_of
+from cci_mock.handlers import route_of
+from cci_mock.keys import CONFIG, REGISTRY, RESET_HOOKS
 from cci_mock.matching import (
     MATCH_FIELDS,
     Facts,
@@ -221,7 +222,6 @@ JOURNAL = web.AppKey("journal", Journal)
 def setup(app: web.Application) -> None:
     """Journal, admin routes and the middleware, outermost (before the error middleware)
     so the answer it records is the one the client gets."""
-    from cci_mock.app import CONFIG, RESET_HOOKS
 
     journal = Journal(app[CONFIG].journal_size)
     app[JOURNAL] = journal

@@ -13,10 +13,9 @@ import logging
 from aiohttp import web
 
 from cci_mock import codec, errors
-from cci_mock.config import Config
+from cci_mock.keys import CONFIG
 
 log = logging.getLogger("cci_mock")
-CONFIG = web.AppKey("config", Config)
 OPEN_PATHS = ("/healthz", "/readyz", "/livez")
 
 

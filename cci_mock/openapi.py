@@ -21,7 +21,7 @@ from aiohttp import web
 
 from cci_mock import codec, errors
 from cci_mock.catalog import Catalog, Kind
-from cci_mock.handlers import REGISTRY
+from cci_mock.keys import REGISTRY
 
 PARAMETERS = ("dryRun", "fieldManager", "fieldValidation", "force", "pretty")
 

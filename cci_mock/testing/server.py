@@ -128,7 +128,7 @@ class MockServer:
     @property
     def registry(self) -> Any:
         """The registry itself; touch it only through :meth:`call`."""
-        from cci_mock.app import REGISTRY
+        from cci_mock.keys import REGISTRY
 
         return self.app[REGISTRY]
 
@@ -139,7 +139,7 @@ class MockServer:
 
     def reset(self) -> None:
         """Fresh state: no objects (or the configured fixtures), clock and journal reset."""
-        from cci_mock.app import reset_state
+        from cci_mock.keys import reset_state
 
         self.call(reset_state, self.app)
 
@@ -157,7 +157,7 @@ class MockServer:
 
     def advance(self, seconds: float) -> Any:
         """Move the mock's clock forward; due lifecycle stages are applied. Returns now."""
-        from cci_mock.app import LIFECYCLE
+        from cci_mock.keys import LIFECYCLE
 
         def advance() -> Any:
             self.app[LIFECYCLE].advance(seconds)
