@@ -54,7 +54,10 @@ async def stored(client) -> bool:
 # -- the code table ---------------------------------------------------------------------
 
 def test_status_table_is_the_documented_one():
-    documented = json.loads((SHARED / "cci-api" / "status-codes.json").read_text())
+    source = SHARED / "cci-api" / "status-codes.json"
+    if not source.exists():
+        pytest.skip("../shared/cci-api is absent: nothing to compare the code table with")
+    documented = json.loads(source.read_text(encoding="utf-8"))
     assert STATUS_NAMES == {row["code"]: row["name"] for row in documented}
 
 
