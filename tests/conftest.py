@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import json
+import os
 from pathlib import Path
 
+import aiohttp
 import freezegun
 import pytest
 
@@ -66,10 +69,50 @@ def app():
     return create_app(Config(lifecycle="frozen"))
 
 
+TRANSPORTS = ("inprocess", "served")
+
+
+def pytest_generate_tests(metafunc):
+    """Two transports, one suite (as moto does): every test that uses ``client`` runs
+    against the app in-process and against a real ``cci-mock serve`` process, unless
+    asks for ``app`` itself (it looks inside the app), is marked ``inprocess_only``, or
+    CCI_MOCK_TRANSPORT names one transport."""
+    if "client" not in metafunc.fixturenames:
+        return
+    chosen = os.environ.get("CCI_MOCK_TRANSPORT")
+    transports = (chosen,) if chosen else TRANSPORTS
+    uses_app = "app" in inspect.signature(metafunc.function).parameters
+    if uses_app or metafunc.definition.get_closest_marker("inprocess_only"):
+        transports = ("inprocess",)
+    metafunc.parametrize("transport", transports, indirect=True)
+
+
 @pytest.fixture
-async def client(aiohttp_client, app):
-    """An aiohttp client that sends a token with every request."""
-    return await aiohttp_client(app, headers=TOKEN)
+def transport(request) -> str:
+    return getattr(request, "param", "inprocess")
+
+
+@pytest.fixture(scope="session")
+def served_mock(tmp_path_factory):
+    """One real ``cci-mock serve`` process for the session (lifecycles frozen, as ``app``)."""
+    from served import Served
+
+    log = tmp_path_factory.mktemp("served") / "serve.log"
+    with Served(["--port", "0", "--lifecycle", "frozen"], log) as served:
+        yield served
+
+
+@pytest.fixture
+async def client(request, transport, aiohttp_client, app):
+    """An aiohttp client that sends a token with every request, on either transport."""
+    if transport == "inprocess":
+        yield await aiohttp_client(app, headers=TOKEN)
+        return
+    served = request.getfixturevalue("served_mock")
+    async with aiohttp.ClientSession(base_url=served.url, headers=TOKEN) as session:
+        reset = await session.post("/_mock/reset")
+        assert reset.status == 200, await reset.text()
+        yield session
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from freezegun import freeze_time
 
 from cci_mock.catalog import MXJOB, NAMESPACE, default_catalog
@@ -67,6 +68,7 @@ def test_creation_timestamp_comes_from_the_clock(mxjob):
     assert later["metadata"]["creationTimestamp"] == "2019-07-24T08:44:03Z"
 
 
+@pytest.mark.inprocess_only
 async def test_creation_timestamp_over_http_under_freezegun(client):
     with freeze_time("2021-05-06T07:08:09Z", tick=True):
         created = await (await client.post(NAMESPACES, json=namespace_body())).json()
