@@ -114,7 +114,17 @@ MXJOB = Kind(
     strategy=jobs.KubeflowJobStrategy(), delete_returns="status", columns=_JOB_COLUMNS,
 )
 
-DEFAULT_KINDS: tuple[Kind, ...] = (NAMESPACE, NETWORK, MXJOB)
+TFJOB = Kind(
+    group="kubeflow.org", version="v1", kind="TFJob", plural="tfjobs",
+    strategy=jobs.KubeflowJobStrategy(), delete_returns="status", columns=_JOB_COLUMNS,
+)
+
+PYTORCHJOB = Kind(
+    group="kubeflow.org", version="v1", kind="PyTorchJob", plural="pytorchjobs",
+    strategy=jobs.KubeflowJobStrategy(), delete_returns="status", columns=_JOB_COLUMNS,
+)
+
+DEFAULT_KINDS: tuple[Kind, ...] = (NAMESPACE, NETWORK, MXJOB, TFJOB, PYTORCHJOB)
 
 
 def default_catalog() -> Catalog:

@@ -17,11 +17,17 @@ def _label(obj: dict) -> dict:
     return obj
 
 
+def _documented_request(page: str) -> dict:
+    return load_example(page)["request_examples"][0]["body"]
+
+
 # kind -> (a valid body, a change an update may make)
 SAMPLES = {
     "Namespace": (lambda: namespace_body("conformance-ns"), _label),
     "Network": (lambda: network_body("conformance-net"), _label),
     "MXJob": (lambda: load_example("mxjob-create-request.json"), _label),
+    "TFJob": (lambda: _documented_request("create-tfjobs.json"), _label),
+    "PyTorchJob": (lambda: _documented_request("create-pytorchjobs.json"), _label),
 }
 
 

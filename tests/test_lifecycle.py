@@ -8,7 +8,7 @@ from cci_mock.app import LIFECYCLE, create_app
 from cci_mock.config import Config
 from cci_mock.controllers import load_profile
 
-from conftest import MXJOBS, NAMESPACES, NETWORKS, TOKEN, namespace_body, network_body
+from conftest import MXJOBS, NAMESPACES, NETWORKS, TOKEN, load_example, namespace_body, network_body
 
 
 async def setup(aiohttp_client, profile="default"):
@@ -117,3 +117,18 @@ async def test_update_during_a_stage_does_not_lose_the_simulation(aiohttp_client
     app[LIFECYCLE].advance(5)
     job = await (await client.get(f"{MXJOBS}/mxnet-job")).json()
     assert condition_types(job)[-1] == ("Running", "True")
+
+
+async def test_tfjob_reports_replica_statuses_by_operator_name(aiohttp_client):
+    """TFJob/PyTorchJob share the MXJob stages; the TFJob example's "Ps" reports as "PS"."""
+    app, client = await setup(aiohttp_client)
+    body = load_example("create-tfjobs.json")["request_examples"][0]["body"]
+    path = "/apis/kubeflow.org/v1/namespaces/kube-test/tfjobs"
+    assert (await client.post(path, json=body)).status == 201
+    app[LIFECYCLE].advance(5)
+    job = await (await client.get(f"{path}/tfjob-test")).json()
+    assert condition_types(job) == [("Created", "True"), ("Running", "True")]
+    assert job["status"]["conditions"][0]["reason"] == "TFJobCreated"
+    assert job["status"]["conditions"][1]["message"] == "TFJob tfjob-test is running."
+    assert set(job["status"]["replicaStatuses"]) == {"PS", "Worker"}
+    assert "mxReplicaStatuses" not in job["status"]

@@ -25,6 +25,7 @@ from cci_mock.clock import rfc3339
 from cci_mock.codec import load_yaml
 from cci_mock.registry import Registry
 from cci_mock.tables import path_value
+from cci_mock.validation.rules import KUBEFLOW, replica_type
 
 BUILTIN = ("default", "instant", "frozen")
 
@@ -158,5 +159,8 @@ def _replica_states(obj: dict[str, Any], state: str) -> dict[str, dict[str, int]
     spec = obj.get("spec") or {}
     replica_specs = next((v for k, v in spec.items() if k.endswith("ReplicaSpecs")
                           and isinstance(v, dict)), {})
-    return {rtype: {state: int((rspec or {}).get("replicas", 1) or 0)}
+    # keys as the operator reports them: a TFJob's "Ps" is reported as "PS"
+    kind = obj.get("kind", "")
+    return {((replica_type(kind, rtype) if kind in KUBEFLOW else None) or rtype):
+            {state: int((rspec or {}).get("replicas", 1) or 0)}
             for rtype, rspec in replica_specs.items() if isinstance(rspec, dict)}
