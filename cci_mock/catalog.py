@@ -34,6 +34,9 @@ class Kind:
     patch_types: tuple[str, ...] = CRD_PATCHES
     strategy: Strategy = field(default_factory=Strategy)
     generation: bool = True  # does metadata.generation count spec changes?
+    # Built-in kinds decode into typed structs: a wrong JSON type is a 400 decode error
+    # there, while custom resources report it as a 422 schema violation.
+    typed: bool = False
     delete_returns: str = "object"  # "object" | "status" (a Success Status with details)
     deletecollection_returns: str = "list"  # "list" of deleted items | "status"
     columns: tuple[tuple[str, str], ...] = ()  # extra table columns: (header, dotted path)
@@ -96,7 +99,7 @@ class Catalog:
 
 NAMESPACE = Kind(
     group="", version="v1", kind="Namespace", plural="namespaces", namespaced=False,
-    short_names=("ns",), patch_types=CORE_PATCHES, strategy=namespace.NamespaceStrategy(),
+    short_names=("ns",), patch_types=CORE_PATCHES, strategy=namespace.NamespaceStrategy(), typed=True,
     generation=False, delete_returns="status", subresources=("status",),
     columns=(("Status", "status.phase"),),
 )
@@ -104,6 +107,7 @@ NAMESPACE = Kind(
 NETWORK = Kind(
     group="networking.cci.io", version="v1beta1", kind="Network", plural="networks",
     strategy=network.NetworkStrategy(), generation=False, deletecollection_returns="status",
+    typed=True,
     columns=(("State", "status.state"),),
 )
 

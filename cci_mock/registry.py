@@ -121,6 +121,9 @@ class Registry:
         from cci_mock.validation.kinds import check_kind
 
         result = self.validator.check(kind.kind, obj, strict=options.field_validation == "Strict")
+        if kind.typed and result.mistyped:
+            raise kind.strategy.decode_error(kind, [c for c in result.causes
+                                                    if c["field"] in result.mistyped])
         causes = list(result.causes)
         warnings: list[str] = []
         if result.unknown:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import MXJOBS, NAMESPACES
+from conftest import MXJOBS, NAMESPACES, namespace_body
 
 STATUS_KEYS = {"kind", "apiVersion", "metadata", "status", "message", "reason", "code"}
 
@@ -184,3 +184,19 @@ async def test_status_sent_on_create_is_ignored(client, ns, mxjob):
     response = await client.post(MXJOBS, json=mxjob)
     assert response.status == 201
     assert (await response.json())["status"] == {}
+
+
+async def test_wrong_json_type_on_a_builtin_kind_is_a_400_decode_error(client):
+    body = namespace_body("typed")
+    body["metadata"]["labels"] = "not-a-map"
+    response = await client.post(NAMESPACES, json=body)
+    status = await expect_status(response, 400, "BadRequest")
+    assert status["errorCode"] == "CCI.02.400101"
+    assert "cannot be handled as a Namespace" in status["message"]
+    assert status["details"]["causes"][0]["field"] == "metadata.labels"
+    assert (await client.get(f"{NAMESPACES}/typed")).status == 404
+
+
+async def test_wrong_json_type_on_a_custom_resource_is_a_422(client, ns, mxjob):
+    mxjob["spec"]["mxReplicaSpecs"]["Worker"]["replicas"] = "one"
+    await expect_status(await client.post(MXJOBS, json=mxjob), 422, "Invalid")

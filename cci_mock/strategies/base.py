@@ -55,5 +55,13 @@ class Strategy:
     def already_exists(self, kind: Kind, name: str) -> errors.ApiError:
         return errors.already_exists(kind.plural, kind.group, name)
 
+    def decode_error(self, kind: Kind, causes: list[dict],
+                     error_code: str | None = None) -> errors.ApiError:
+        """A body whose JSON types do not fit a built-in kind cannot be decoded: 400."""
+        fields = ", ".join(c["field"] for c in causes)
+        return errors.bad_request(
+            f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: '
+            f"wrong JSON type at {fields}", error_code=error_code, causes=causes)
+
     def invalid_error(self, kind: Kind, name: str | None, causes: list[dict]) -> errors.ApiError:
         return errors.invalid(kind.kind, kind.group, name, causes)

@@ -44,6 +44,11 @@ class NamespaceStrategy(Strategy):
     def already_exists(self, kind: Kind, name: str) -> errors.ApiError:
         return errors.already_exists(kind.plural, kind.group, name, error_code="CCI.02.409101")
 
+    def decode_error(self, kind: Kind, causes: list[dict],
+                     error_code: str | None = None) -> errors.ApiError:
+        # 错误码.md: CCI.02.400101 "ummarshal ERROR: BadNamespaceRequestBody"
+        return super().decode_error(kind, causes, error_code or "CCI.02.400101")
+
     def invalid_error(self, kind: Kind, name: str | None, causes: list[dict]) -> errors.ApiError:
         code = namespace_error_code(causes)
         if code is None:

@@ -109,6 +109,8 @@ def field_path(parts) -> str:
 class ValidationResult:
     causes: list[dict] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    # paths whose JSON type is wrong (also in causes): a decode error for built-in kinds
+    mistyped: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -189,7 +191,7 @@ class Validator:
         unknown: list[tuple[list, str]] = []  # (path parts of the owner, field name)
         seen_required: set[str] = set()
         for err in validator.iter_errors(obj):
-            self._convert(err, result.causes, unknown, seen_required)
+            self._convert(err, result, unknown, seen_required)
         unknown.sort(key=lambda u: _doc_order(obj, u[0], u[1]))
         result.unknown = [field_path([*parts, name]) for parts, name in unknown]
         if not strict:
@@ -200,7 +202,8 @@ class Validator:
         return result
 
     @staticmethod
-    def _convert(err, causes: list[dict], unknown: list, seen_required: set[str]) -> None:
+    def _convert(err, result: ValidationResult, unknown: list, seen_required: set[str]) -> None:
+        causes = result.causes
         parts = list(err.absolute_path)
         path = field_path(parts)
         kw = err.validator
@@ -228,6 +231,7 @@ class Validator:
             got = json_type(value)
             where = path or "body"
             causes.append(invalid(path, got, f'{where} in body must be of type {want}: "{got}"'))
+            result.mistyped.append(path)
         elif kw == "enum":
             if value is None:
                 return
