@@ -1,0 +1,64 @@
+"""?watch=true streams WatchEvents: current objects as ADDED, then live changes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from conftest import MXJOBS
+
+
+async def read_events(response, count: int, timeout: float = 5) -> list[dict]:
+    events = []
+    async with asyncio.timeout(timeout):
+        while len(events) < count:
+            line = await response.content.readline()
+            assert line, "the stream ended early"
+            events.append(json.loads(line))
+    return events
+
+
+async def test_watch_sends_existing_then_changes(client, ns, mxjob):
+    await client.post(MXJOBS, json=mxjob)
+    response = await client.get(f"{MXJOBS}?watch=true&timeoutSeconds=5")
+    assert response.status == 200
+    [added] = await read_events(response, 1)
+    assert added["type"] == "ADDED" and added["object"]["metadata"]["name"] == "mxnet-job"
+
+    mxjob["metadata"]["name"] = "second"
+    await client.post(MXJOBS, json=mxjob)
+    await client.patch(f"{MXJOBS}/second", data=json.dumps({"metadata": {"labels": {"a": "b"}}}),
+                       headers={"Content-Type": "application/merge-patch+json"})
+    await client.delete(f"{MXJOBS}/second")
+    events = await read_events(response, 3)
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("ADDED", "second"), ("MODIFIED", "second"), ("DELETED", "second")]
+    assert events[1]["object"]["metadata"]["labels"] == {"a": "b"}
+    response.close()
+
+
+async def test_watch_with_a_resource_version_skips_the_initial_list(client, ns, mxjob):
+    created = await (await client.post(MXJOBS, json=mxjob)).json()
+    version = created["metadata"]["resourceVersion"]
+    response = await client.get(f"{MXJOBS}?watch=1&resourceVersion={version}&timeoutSeconds=5")
+    await client.delete(f"{MXJOBS}/mxnet-job")
+    [event] = await read_events(response, 1)
+    assert event["type"] == "DELETED"
+    response.close()
+
+
+async def test_watch_filters_by_label(client, ns, mxjob):
+    response = await client.get(f"{MXJOBS}?watch=true&labelSelector=pick%3Dme&timeoutSeconds=5")
+    await client.post(MXJOBS, json=mxjob)  # no label: not sent
+    mxjob["metadata"] = {"name": "picked", "labels": {"pick": "me"}}
+    await client.post(MXJOBS, json=mxjob)
+    [event] = await read_events(response, 1)
+    assert event["object"]["metadata"]["name"] == "picked"
+    response.close()
+
+
+async def test_watch_ends_after_timeout_seconds(client, ns):
+    response = await client.get(f"{MXJOBS}?watch=true&timeoutSeconds=1")
+    async with asyncio.timeout(5):
+        body = await response.read()
+    assert body == b""
