@@ -14,6 +14,7 @@ from cci_mock.registry import Options, Registry
 from cci_mock.routing import Route, resolve
 
 BODY_TYPES = codec.JSON_TYPES | codec.YAML_TYPES
+WATCH_POLL = 0.25  # seconds between checks that a watching client is still there
 _TRUE = ("true", "1")
 
 
@@ -203,9 +204,11 @@ async def _watch(request: web.Request, registry: Registry, kind: Kind, route: Ro
         deadline = loop.time() + timeout
         while (remaining := deadline - loop.time()) > 0:
             try:
-                event, obj = await asyncio.wait_for(queue.get(), remaining)
+                event, obj = await asyncio.wait_for(queue.get(), min(remaining, WATCH_POLL))
             except TimeoutError:
-                break
+                if request.transport is None or request.transport.is_closing():
+                    break  # the client went away: free the listener now, not at the timeout
+                continue
             await response.write(codec.dumps({"type": event, "object": obj}) + b"\n")
     finally:
         registry.store.listeners.remove(listener)

@@ -64,7 +64,7 @@ def test_load_and_reset(cci_mock):
 
 
 def test_kubernetes_client_with_the_kubeconfig(cci_mock):
-    kubernetes = pytest.importorskip("kubernetes")
+    import kubernetes
     cci_mock.load(SEED)
     api_client = kubernetes.config.new_client_from_config(config_file=cci_mock.kubeconfig)
     with api_client:
@@ -76,7 +76,6 @@ def test_kubernetes_client_with_the_kubeconfig(cci_mock):
 
 
 def test_fault_context_manager(cci_mock):
-    pytest.importorskip("cci_mock.faults", reason="the fault engine (cci_mock.faults) is not in yet")
     url = cci_mock.url + "/api/v1/namespaces"
     with cci_mock.fault(path="/api/v1/namespaces", status=503):
         assert requests.get(url, headers=cci_mock.headers).status_code == 503
@@ -84,7 +83,6 @@ def test_fault_context_manager(cci_mock):
 
 
 def test_request_journal(cci_mock):
-    pytest.importorskip("cci_mock.journal", reason="the request journal (cci_mock.journal) is not in yet")
     requests.get(cci_mock.url + "/api/v1/namespaces", headers=cci_mock.headers)
     entries = cci_mock.requests.entries()
     assert any(e.get("path") == "/api/v1/namespaces" for e in entries)

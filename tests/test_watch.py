@@ -62,3 +62,16 @@ async def test_watch_ends_after_timeout_seconds(client, ns):
     async with asyncio.timeout(5):
         body = await response.read()
     assert body == b""
+
+
+async def test_a_watcher_that_leaves_is_forgotten(client, app, ns):
+    from cci_mock.keys import REGISTRY
+
+    listeners = app[REGISTRY].store.listeners
+    before = len(listeners)
+    response = await client.get(f"{MXJOBS}?watch=true&timeoutSeconds=60")
+    assert len(listeners) == before + 1
+    response.close()  # the client hangs up long before the timeout
+    async with asyncio.timeout(5):
+        while len(listeners) > before:
+            await asyncio.sleep(0.05)
