@@ -12,6 +12,7 @@ import aiohttp
 import freezegun
 import pytest
 
+from cci_mock import seed
 from cci_mock.app import create_app
 from cci_mock.config import Config
 
@@ -30,26 +31,18 @@ NAMESPACES = "/api/v1/namespaces"
 
 
 def namespace_body(name: str = NS, flavor: str | None = "general-computing") -> dict:
-    """A namespace as Namespace和Network.md creates it."""
-    annotations = {"namespace.kubernetes.io/flavor": flavor} if flavor else {}
-    return {"apiVersion": "v1", "kind": "Namespace",
-            "metadata": {"name": name, "labels": {"sys_enterprise_project_id": "0"},
-                         "annotations": annotations},
-            "spec": {"finalizers": ["kubernetes"]}}
+    """A namespace as Namespace和Network.md creates it (flavor None: no annotation)."""
+    body = seed.namespace_document(name, flavor or "")
+    if flavor is None:
+        body["metadata"]["annotations"] = {}
+    return body
 
 
 def network_body(name: str = "test-network") -> dict:
-    """The Network of Namespace和Network.md / 创建Network.md."""
-    return {
-        "apiVersion": "networking.cci.io/v1beta1", "kind": "Network",
-        "metadata": {"name": name, "annotations": {
-            "network.alpha.kubernetes.io/default-security-group": "security-group-id",
-            "network.alpha.kubernetes.io/domain-id": "domain-id",
-            "network.alpha.kubernetes.io/project-id": "project-id"}},
-        "spec": {"cidr": "192.168.0.0/24", "attachedVPC": "vpc-id", "networkID": "network-id",
-                 "networkType": "underlay_neutron", "subnetID": "subnet-id",
-                 "availableZone": "cn-north-1a"},
-    }
+    """The Network of Namespace和Network.md, for the test namespace (as sent: no status)."""
+    body = seed.network_document(NS, name)
+    del body["status"]
+    return body
 
 
 def load_example(name: str) -> dict:
