@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from cci_mock import errors
 
 MAX_DEPTH = 64  # deeper documents are refused before anything else looks at them
@@ -44,7 +46,12 @@ def load_yaml_all(text: str | bytes) -> list[Any]:
 
 
 def dumps(obj: Any, pretty: bool = False) -> bytes:
-    return (_pretty if pretty else _compact).encode(obj).encode()
+    """UTF-8 JSON. orjson is ~10x faster than the json module (bench/: lists of a
+    thousand jobs); integers beyond 64 bits, which orjson refuses, fall back to json."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 if pretty else 0)
+    except TypeError:
+        return (_pretty if pretty else _compact).encode(obj).encode()
 
 
 def clone(value: Any) -> Any:

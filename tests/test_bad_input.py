@@ -200,3 +200,12 @@ async def test_wrong_json_type_on_a_builtin_kind_is_a_400_decode_error(client):
 async def test_wrong_json_type_on_a_custom_resource_is_a_422(client, ns, mxjob):
     mxjob["spec"]["mxReplicaSpecs"]["Worker"]["replicas"] = "one"
     await expect_status(await client.post(MXJOBS, json=mxjob), 422, "Invalid")
+
+
+async def test_integers_beyond_64_bits_round_trip(client, ns, mxjob):
+    mxjob["spec"]["activeDeadlineSeconds"] = 2**70
+    response = await client.post(MXJOBS, json=mxjob)
+    assert response.status == 201, await response.text()
+    assert (await response.json())["spec"]["activeDeadlineSeconds"] == 2**70
+    pretty = await (await client.get(f"{MXJOBS}/mxnet-job?pretty=true")).text()
+    assert str(2**70) in pretty and pretty.startswith("{\n  ")
