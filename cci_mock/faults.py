@@ -38,11 +38,9 @@ from cci_mock.matching import Facts, bad, compile_matcher, kind_aliases
 FAULT_HEADER = "X-CCI-Mock-Fault"
 DELAY_HEADER = "X-CCI-Mock-Delay"
 RULE_HEADER = "X-CCI-Mock-Fault-Rule"  # names the rule on every injected answer
-# Request keys the journal reads: the rule id and the network effect (typed RequestKeys
-# where aiohttp has them, >= 3.12; plain strings before).
-_REQUEST_KEY = getattr(web, "RequestKey", None)
-FAULT_KEY: Any = _REQUEST_KEY("fault_rule", str) if _REQUEST_KEY else "cci.fault"
-NETWORK_KEY: Any = _REQUEST_KEY("fault_network", str) if _REQUEST_KEY else "cci.network"
+# Request keys the journal reads: the rule id and the network effect.
+FAULT_KEY = web.RequestKey("fault_rule", str)
+NETWORK_KEY = web.RequestKey("fault_network", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
