@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cci_mock.codec import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH
 from cci_mock.strategies import Strategy, jobs, namespace, network
@@ -40,6 +41,13 @@ class Kind:
     delete_returns: str = "object"  # "object" | "status" (a Success Status with details)
     deletecollection_returns: str = "list"  # "list" of deleted items | "status"
     columns: tuple[tuple[str, str], ...] = ()  # extra table columns: (header, dotted path)
+
+    @cached_property
+    def aliases(self) -> frozenset[str]:
+        """Every name a user may give the kind, lower-cased: MXJob, mxjobs, mxjob,
+        mxjobs.kubeflow.org, short names."""
+        names = (self.kind, self.plural, self.singular, self.key, *self.short_names)
+        return frozenset(n.lower() for n in names)
 
     @property
     def api_version(self) -> str:
@@ -78,6 +86,7 @@ class Catalog:
         self.kinds = tuple(kinds)
         self._by_path = {(k.group, k.version, k.plural): k for k in self.kinds}
         self._by_kind = {(k.api_version, k.kind): k for k in self.kinds}
+        self._by_alias = {alias: k for k in self.kinds for alias in k.aliases}
         self.groups: dict[str, list[str]] = {}
         for k in self.kinds:
             versions = self.groups.setdefault(k.group, [])
@@ -89,6 +98,10 @@ class Catalog:
 
     def by_kind(self, api_version: str, kind: str) -> Kind | None:
         return self._by_kind.get((api_version, kind))
+
+    def find(self, name: str) -> Kind | None:
+        """A kind by any of its names (see Kind.aliases), case-insensitive."""
+        return self._by_alias.get(name.lower())
 
     def in_group_version(self, group: str, version: str) -> list[Kind]:
         return [k for k in self.kinds if k.group == group and k.version == version]

@@ -33,7 +33,7 @@ from cci_mock import fault_answers as answers
 from cci_mock.fault_rules import NETWORK_ACTIONS, normalize
 from cci_mock.handlers import route_of
 from cci_mock.keys import CONFIG, REGISTRY, RESET_HOOKS
-from cci_mock.matching import Facts, bad, compile_matcher, kind_aliases
+from cci_mock.matching import Facts, bad, compile_matcher
 
 FAULT_HEADER = "X-CCI-Mock-Fault"
 DELAY_HEADER = "X-CCI-Mock-Delay"
@@ -184,7 +184,7 @@ async def facts_of(request: web.Request) -> Facts:
     route = route_of(request)
     kind = route.kind
     return Facts(method=request.method, path=request.path,
-                 kinds=kind_aliases(kind.kind, kind.key) if kind else frozenset(),
+                 kinds=kind.aliases if kind else frozenset(),
                  verb=route.verb, namespace=route.namespace, name=await name_of(request),
                  headers={k.lower(): v for k, v in request.headers.items()})
 
@@ -379,7 +379,7 @@ def setup(app: web.Application) -> None:
 
     config = app[CONFIG]
     catalog = app[REGISTRY].catalog
-    known = frozenset().union(*(kind_aliases(k.kind, k.key) for k in catalog.kinds))
+    known = frozenset().union(*(k.aliases for k in catalog.kinds))
     engine = FaultEngine(known, default_seed=config.seed)
     install_configured(engine, config.faults, config.faults_file)
     app[FAULTS] = engine

@@ -96,3 +96,13 @@ async def test_kind_rejects_a_second_kind_in_its_collection(client, kind):
     body["kind"] = "SomethingElse"
     response = await client.post(collection(kind), json=body)
     assert response.status == 400
+
+
+def test_catalog_finds_a_kind_by_any_of_its_names():
+    from cci_mock.catalog import default_catalog
+
+    catalog = default_catalog()
+    for name in ("MXJob", "mxjobs", "mxjob", "mxjobs.kubeflow.org", "MXJOBS"):
+        assert catalog.find(name).kind == "MXJob"
+    assert catalog.find("ns").kind == "Namespace"
+    assert catalog.find("widgets") is None

@@ -173,10 +173,10 @@ class MockServer:
 
     # -- stored objects, for assertions -----------------------------------------
     def _kind(self, name: str) -> Any:
-        for kind in self.registry.catalog.kinds:
-            if name in (kind.kind, kind.plural, kind.singular, kind.key, *kind.short_names):
-                return kind
-        raise KeyError(f"cci-mock serves no kind {name!r}")
+        kind = self.registry.catalog.find(name)
+        if kind is None:
+            raise KeyError(f"cci-mock serves no kind {name!r}")
+        return kind
 
     def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
         """A stored object (kind by name, plural or short name), or None."""
