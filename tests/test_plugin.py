@@ -17,7 +17,7 @@ from conftest import ROOT
 
 SEED = ROOT / "fixtures" / "seed"
 MXJOB = {"apiVersion": "kubeflow.org/v1", "kind": "MXJob",
-         "metadata": {"name": "job", "namespace": "work"},
+         "metadata": {"name": "job", "namespace": "team"},
          "spec": {"mxReplicaSpecs": {"Worker": {"replicas": 2, "template": {"spec": {
              "containers": [{"name": "mxnet", "image": "mxnet:latest", "resources": {
                  "requests": {"cpu": "500m", "memory": "1Gi"},
@@ -34,25 +34,25 @@ def test_fixture_serves_http_and_https(cci_mock):
 
 
 def test_namespace_objects_and_create(cci_mock):
-    namespace = cci_mock.namespace("work")
+    namespace = cci_mock.namespace("team")
     assert namespace["status"]["phase"] == "Active"
-    assert cci_mock.get("networks", "work-network", "work")["status"]["state"] == "Active"
-    assert [o["metadata"]["name"] for o in cci_mock.objects("ns")] == ["work"]
+    assert cci_mock.get("networks", "team-network", "team")["status"]["state"] == "Active"
+    assert [o["metadata"]["name"] for o in cci_mock.objects("ns")] == ["team"]
     created = cci_mock.create(MXJOB)
     assert created["metadata"]["uid"]
-    assert cci_mock.get("MXJob", "job", "work")["spec"] == created["spec"]
+    assert cci_mock.get("MXJob", "job", "team")["spec"] == created["spec"]
     with pytest.raises(KeyError, match="no kind 'pods'"):
         cci_mock.objects("pods")
 
 
 def test_advance_moves_the_lifecycle(cci_mock):
-    cci_mock.namespace("work")
+    cci_mock.namespace("team")
     cci_mock.create(MXJOB)
-    response = requests.get(cci_mock.url + "/apis/kubeflow.org/v1/namespaces/work/mxjobs/job",
+    response = requests.get(cci_mock.url + "/apis/kubeflow.org/v1/namespaces/team/mxjobs/job",
                             headers=cci_mock.headers)
     assert response.json()["status"]["conditions"][-1]["type"] == "Created"
     cci_mock.advance(6)
-    assert cci_mock.get("mxjobs", "job", "work")["status"]["conditions"][-1]["type"] == "Running"
+    assert cci_mock.get("mxjobs", "job", "team")["status"]["conditions"][-1]["type"] == "Running"
 
 
 def test_load_and_reset(cci_mock):
