@@ -166,6 +166,7 @@ class Registry:
         metadata["selfLink"] = kind.self_link(namespace or None, name)
         if kind.generation:
             metadata["generation"] = 1
+        obj = _canonical(obj)
         if options.dry_run:
             metadata["resourceVersion"] = self.store.resource_version
         else:
@@ -273,6 +274,7 @@ class Registry:
             return Result(old, warnings)
         if kind.generation and new.get("spec") != old.get("spec"):
             metadata["generation"] = old_meta.get("generation", 1) + 1
+        new = _canonical(new)
         if not options.dry_run:
             metadata["resourceVersion"] = self.store.next_resource_version()
             self.store.put(kind.key, namespace, name, new, "MODIFIED")
@@ -352,6 +354,19 @@ class Registry:
             return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                     "details": {"group": kind.group, "kind": kind.plural}}
         return self._list_document(kind, namespace, items)
+
+
+_FIRST, _LAST = ("apiVersion", "kind", "metadata", "spec"), ("status",)
+
+
+def _canonical(obj: Obj) -> Obj:
+    """Top-level keys in the order Kubernetes writes them: apiVersion, kind, metadata,
+    spec, anything else, status (clients that print raw JSON read it that way)."""
+    ordered = {key: obj[key] for key in _FIRST if key in obj}
+    ordered.update((key, value) for key, value in obj.items() if key not in ordered
+                   and key not in _LAST)
+    ordered.update((key, obj[key]) for key in _LAST if key in obj)
+    return ordered
 
 
 def _check_name(obj: Obj, name: str) -> None:

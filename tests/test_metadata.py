@@ -82,3 +82,10 @@ def test_same_seed_gives_the_same_uids(mxjob):
 
     assert uids(1) == uids(1)
     assert uids(1) != uids(2)
+
+
+async def test_answers_list_top_level_keys_in_kubernetes_order(client):
+    body = namespace_body("ordered")
+    del body["apiVersion"], body["kind"]
+    created = await (await client.post(NAMESPACES, json=body)).json()
+    assert list(created) == ["apiVersion", "kind", "metadata", "spec", "status"]
