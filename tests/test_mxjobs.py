@@ -313,3 +313,15 @@ async def test_all_namespaces_list_is_read_only(client, ns, mxjob):
     body = await (await client.get("/apis/kubeflow.org/v1/mxjobs")).json()
     assert [i["metadata"]["namespace"] for i in body["items"]] == [NS]
     assert (await client.post("/apis/kubeflow.org/v1/mxjobs", json=mxjob)).status == 405
+
+
+async def test_upstream_run_policy_is_kept_and_its_policies_may_change(client, ns, mxjob):
+    mxjob["spec"]["runPolicy"] = {"cleanPodPolicy": "None", "backoffLimit": 3}
+    created = await create(client, mxjob)
+    assert created["spec"]["runPolicy"] == {"cleanPodPolicy": "None", "backoffLimit": 3}
+    response = await client.patch(f"{MXJOBS}/mxnet-job", headers=MERGE,
+                                  data=json.dumps({"spec": {"runPolicy": {"cleanPodPolicy": "All"}}}))
+    assert response.status == 200, await response.text()
+    response = await client.patch(f"{MXJOBS}/mxnet-job", headers=MERGE,
+                                  data=json.dumps({"spec": {"runPolicy": {"backoffLimit": 9}}}))
+    assert response.status == 422

@@ -478,6 +478,10 @@ KUBEFLOW_UPDATABLE = [
     "spec.activeDeadlineSeconds",
     "spec.ttlSecondsAfterFinished",
     "spec.cleanPodPolicy",
+    # the same three under upstream training-operator v1's runPolicy
+    "spec.runPolicy.activeDeadlineSeconds",
+    "spec.runPolicy.ttlSecondsAfterFinished",
+    "spec.runPolicy.cleanPodPolicy",
 ]
 
 
