@@ -47,12 +47,6 @@ class Store:
         for objects in by_ns.values():
             yield from objects.values()
 
-    def count(self, key: str, namespace: str | None = None) -> int:
-        by_ns = self._data.get(key, {})
-        if namespace is not None:
-            return len(by_ns.get(namespace, {}))
-        return sum(len(v) for v in by_ns.values())
-
     # -- writes -----------------------------------------------------------------
     def put(self, key: str, namespace: str, name: str, obj: Obj, event: str = "ADDED") -> None:
         self._data.setdefault(key, {}).setdefault(namespace, {})[name] = obj
