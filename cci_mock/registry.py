@@ -20,6 +20,7 @@ from cci_mock import codec, errors, patch, selectors
 from cci_mock.catalog import NAMESPACE, Catalog, Kind
 from cci_mock.clock import Clock, rfc3339
 from cci_mock.store import Obj, Store
+from cci_mock.tenant import Tenant, make_tenant
 
 # metadata fields only the server writes; whatever a client sends for them is ignored
 SERVER_OWNED = ("uid", "resourceVersion", "creationTimestamp", "selfLink", "generation",
@@ -51,12 +52,20 @@ class Registry:
         self.clock = clock or Clock()
         self._seed = seed
         self.rng = random.Random(seed)
+        self._tenant: Tenant | None = None
         if validator is None:
             from cci_mock.validation import Validator
 
             validator = Validator()
         self.validator = validator
         self.validate = validate  # False: schemas and kind rules are skipped (benchmarks only)
+
+    @property
+    def tenant(self) -> Tenant:
+        """The fake CCI account (made on first use: Faker is slow to import)."""
+        if self._tenant is None:
+            self._tenant = make_tenant(self._seed)
+        return self._tenant
 
     def reset(self) -> None:
         """Fresh state: no objects, revision 0, clock offset 0, generator re-seeded."""
@@ -155,7 +164,7 @@ class Registry:
         if not name:
             raise errors.invalid(kind.kind, kind.group, None, [errors.cause(
                 "FieldValueRequired", "metadata.name", "Required value: name or generateName is required")])
-        kind.strategy.prepare_for_create(obj)
+        kind.strategy.prepare_for_create(obj, self)
         causes, warnings = self._validate(kind, obj, options)
         causes.extend(kind.strategy.validate(obj))
         self._raise_if(kind, name if isinstance(name, str) else None, causes)

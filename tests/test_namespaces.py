@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import MXJOBS, NAMESPACES, NETWORKS, NS, namespace_body
+from conftest import MXJOBS, NAMESPACES, NETWORKS, NS, load_example, namespace_body
 
 FLAVOR = "namespace.kubernetes.io/flavor"
 
@@ -104,3 +104,22 @@ async def test_namespaced_call_on_a_missing_namespace_is_404_naming_it(client, m
         body = await response.json()
         assert body["message"] == f'namespaces "{NS}" not found'
         assert body["details"] == {"name": NS, "kind": "namespaces"}
+
+
+async def test_create_answers_like_the_documented_response(client):
+    """创建Namespace.md's response, but for the deviations in docs/deviations.md:
+    apiVersion/kind are added and CCI's non-standard metadata.enable is not produced."""
+    from test_mxjobs import same_structure
+
+    example = load_example("create-namespaces.json")
+    request = example["request_examples"][0]["body"]
+    documented = example["response_examples"]["201"]
+    created = await (await client.post(NAMESPACES, json=request)).json()
+    assert created.pop("apiVersion") == "v1" and created.pop("kind") == "Namespace"
+    del documented["metadata"]["enable"]
+    same_structure(documented, created)
+    tenant = {k: v for k, v in created["metadata"]["annotations"].items() if "tenant" in k}
+    assert len(tenant["tenant.kubernetes.io/domain-id"]) == 32
+    again = await (await client.post(NAMESPACES, json={**request, "metadata": {
+        **request["metadata"], "name": "second"}})).json()
+    assert {k: v for k, v in again["metadata"]["annotations"].items() if "tenant" in k} == tenant

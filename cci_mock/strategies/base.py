@@ -8,6 +8,7 @@ from cci_mock import errors
 
 if TYPE_CHECKING:
     from cci_mock.catalog import Kind
+    from cci_mock.registry import Registry
 
 
 class Strategy:
@@ -25,7 +26,7 @@ class Strategy:
         """Status a new object starts with (None: the kind has no status)."""
         return {}
 
-    def prepare_for_create(self, obj: dict[str, Any]) -> None:
+    def prepare_for_create(self, obj: dict[str, Any], registry: Registry) -> None:
         status = self.initial_status(obj)
         if status is None:
             obj.pop("status", None)

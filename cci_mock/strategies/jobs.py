@@ -6,17 +6,20 @@ defaults each container's requests to its limits when only limits are given.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cci_mock.strategies.base import Strategy
 from cci_mock.validation.rules import KUBEFLOW_UPDATABLE, default_resources
+
+if TYPE_CHECKING:
+    from cci_mock.registry import Registry
 
 
 class KubeflowJobStrategy(Strategy):
     mutable_paths = tuple(KUBEFLOW_UPDATABLE)
 
-    def prepare_for_create(self, obj: dict[str, Any]) -> None:
-        super().prepare_for_create(obj)
+    def prepare_for_create(self, obj: dict[str, Any], registry: Registry) -> None:
+        super().prepare_for_create(obj, registry)
         spec = obj.get("spec")
         if not isinstance(spec, dict):
             return

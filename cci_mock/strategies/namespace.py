@@ -15,6 +15,7 @@ from cci_mock.validation.rules import namespace_error_code
 
 if TYPE_CHECKING:
     from cci_mock.catalog import Kind
+    from cci_mock.registry import Registry
 
 FLAVOR_FIELD = f"metadata.annotations[{FLAVOR}]"
 
@@ -23,8 +24,12 @@ class NamespaceStrategy(Strategy):
     def initial_status(self, obj: dict[str, Any]) -> dict[str, Any]:
         return {"phase": "Active"}
 
-    def prepare_for_create(self, obj: dict[str, Any]) -> None:
-        super().prepare_for_create(obj)
+    def prepare_for_create(self, obj: dict[str, Any], registry: Registry) -> None:
+        super().prepare_for_create(obj, registry)
+        annotations = obj["metadata"].get("annotations")
+        if isinstance(annotations, dict):  # CCI stamps the tenant, as the documented answer shows
+            for key, value in registry.tenant.annotations().items():
+                annotations.setdefault(key, value)
         spec = obj.setdefault("spec", {})
         if isinstance(spec, dict):
             spec.setdefault("finalizers", ["kubernetes"])
