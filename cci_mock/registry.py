@@ -164,6 +164,7 @@ class Registry:
         if not name:
             raise errors.invalid(kind.kind, kind.group, None, [errors.cause(
                 "FieldValueRequired", "metadata.name", "Required value: name or generateName is required")])
+        kind.strategy.defaults(obj)
         kind.strategy.prepare_for_create(obj, self)
         causes, warnings = self._validate(kind, obj, options)
         causes.extend(kind.strategy.validate(obj))
@@ -274,6 +275,7 @@ class Registry:
             metadata.pop(key, None)
             if key in old_meta and key != "resourceVersion":
                 metadata[key] = old_meta[key]
+        kind.strategy.defaults(new)
         kind.strategy.prepare_for_update(new, old)
         causes, warnings = self._validate(kind, new, options)
         causes.extend(kind.strategy.validate_update(new, old))

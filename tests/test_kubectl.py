@@ -59,3 +59,47 @@ def test_server_side_validation_errors_reach_kubectl(cci_mock, tmp_path):
     result = kubectl(cci_mock, "create", "-f", str(bad))
     assert result.returncode != 0
     assert "namespace.kubernetes.io/flavor" in result.stderr
+
+
+JOB = """apiVersion: kubeflow.org/v1
+kind: MXJob
+metadata: {name: applied}
+spec:
+  jobMode: MXTrain
+  mxReplicaSpecs:
+    Worker:
+      replicas: REPLICAS
+      restartPolicy: Never
+      template:
+        spec:
+          containers:
+          - name: mxnet
+            image: mxnet:latest
+            resources:
+              limits: {cpu: "1", memory: 2Gi}
+"""
+
+
+def test_apply_label_and_delete(cci_mock, tmp_path):
+    cci_mock.namespace("team")
+    manifest = tmp_path / "job.yaml"
+    manifest.write_text(JOB.replace("REPLICAS", "1"))
+    result = kubectl(cci_mock, "-n", "team", "apply", "-f", str(manifest))
+    assert result.returncode == 0, result.stderr
+    assert "mxjob.kubeflow.org/applied created" in result.stdout
+    version = cci_mock.get("mxjobs", "applied", "team")["metadata"]["resourceVersion"]
+    # the same file again: kubectl sends the containers list (a merge patch replaces
+    # lists), the server defaults requests again, and nothing changes
+    result = kubectl(cci_mock, "-n", "team", "apply", "-f", str(manifest))
+    assert result.returncode == 0, result.stderr
+    assert cci_mock.get("mxjobs", "applied", "team")["metadata"]["resourceVersion"] == version
+    manifest.write_text(JOB.replace("REPLICAS", "2"))
+    refused = kubectl(cci_mock, "-n", "team", "apply", "-f", str(manifest))
+    assert refused.returncode != 0
+    assert "spec.mxReplicaSpecs.Worker.replicas" in refused.stderr
+    result = kubectl(cci_mock, "-n", "team", "label", "mxjob", "applied", "owner=ml")
+    assert result.returncode == 0, result.stderr
+    assert cci_mock.get("mxjobs", "applied", "team")["metadata"]["labels"] == {"owner": "ml"}
+    result = kubectl(cci_mock, "-n", "team", "delete", "mxjob", "applied")
+    assert result.returncode == 0, result.stderr
+    assert cci_mock.get("mxjobs", "applied", "team") is None

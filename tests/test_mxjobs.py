@@ -325,3 +325,18 @@ async def test_upstream_run_policy_is_kept_and_its_policies_may_change(client, n
     response = await client.patch(f"{MXJOBS}/mxnet-job", headers=MERGE,
                                   data=json.dumps({"spec": {"runPolicy": {"backoffLimit": 9}}}))
     assert response.status == 422
+
+
+async def test_resending_limits_only_is_a_noop(client, ns, mxjob):
+    """Requests default to limits on every write, so kubectl apply of the same file
+    (its merge patch replaces the containers list) changes nothing."""
+    for replica in mxjob["spec"]["mxReplicaSpecs"].values():
+        del replica["template"]["spec"]["containers"][0]["resources"]["requests"]
+    created = await create(client, mxjob)
+    containers = {"spec": {"mxReplicaSpecs": {
+        name: {"template": {"spec": {"containers": replica["template"]["spec"]["containers"],
+                                     "imagePullSecrets": [{"name": "imagepull-secret"}]}}}
+        for name, replica in mxjob["spec"]["mxReplicaSpecs"].items()}}}
+    response = await client.patch(f"{MXJOBS}/mxnet-job", headers=MERGE, data=json.dumps(containers))
+    assert response.status == 200, await response.text()
+    assert (await response.json())["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]

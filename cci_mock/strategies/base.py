@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 class Strategy:
     """Hooks, in the order the registry calls them.
 
-    create: prepare_for_create -> (schema + kind rules) -> validate
-    update: prepare_for_update -> (schema + kind rules) -> validate_update
+    create: defaults -> prepare_for_create -> (schema + kind rules) -> validate
+    update: defaults -> prepare_for_update -> (schema + kind rules) -> validate_update
     Both may add causes; the registry turns causes into one error via ``invalid_error``.
     """
 
@@ -25,6 +25,10 @@ class Strategy:
     def initial_status(self, obj: dict[str, Any]) -> dict[str, Any] | None:
         """Status a new object starts with (None: the kind has no status)."""
         return {}
+
+    def defaults(self, obj: dict[str, Any]) -> None:
+        """Fill what the client left out, on every write (as Kubernetes defaulting runs
+        whenever a body is decoded), so that resending a body unchanged is a no-op."""
 
     def prepare_for_create(self, obj: dict[str, Any], registry: Registry) -> None:
         status = self.initial_status(obj)

@@ -1,25 +1,22 @@
 """Kubeflow training jobs (MXJob, TFJob, PyTorchJob).
 
 Per 更新MXJob.md / 替换MXJob.md only a few fields may change after creation. CCI
-defaults each container's requests to its limits when only limits are given.
+defaults each container's requests to its limits when only limits are given, on
+every write (so a kubectl apply that resends limits alone changes nothing).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cci_mock.strategies.base import Strategy
 from cci_mock.validation.rules import KUBEFLOW_UPDATABLE, default_resources
-
-if TYPE_CHECKING:
-    from cci_mock.registry import Registry
 
 
 class KubeflowJobStrategy(Strategy):
     mutable_paths = tuple(KUBEFLOW_UPDATABLE)
 
-    def prepare_for_create(self, obj: dict[str, Any], registry: Registry) -> None:
-        super().prepare_for_create(obj, registry)
+    def defaults(self, obj: dict[str, Any]) -> None:
         spec = obj.get("spec")
         if not isinstance(spec, dict):
             return

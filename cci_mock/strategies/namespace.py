@@ -30,6 +30,8 @@ class NamespaceStrategy(Strategy):
         if isinstance(annotations, dict):  # CCI stamps the tenant, as the documented answer shows
             for key, value in registry.tenant.annotations().items():
                 annotations.setdefault(key, value)
+
+    def defaults(self, obj: dict[str, Any]) -> None:
         spec = obj.setdefault("spec", {})
         if isinstance(spec, dict):
             spec.setdefault("finalizers", ["kubernetes"])
