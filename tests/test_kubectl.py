@@ -87,12 +87,13 @@ def test_apply_label_and_delete(cci_mock, tmp_path):
     result = kubectl(cci_mock, "-n", "team", "apply", "-f", str(manifest))
     assert result.returncode == 0, result.stderr
     assert "mxjob.kubeflow.org/applied created" in result.stdout
-    version = cci_mock.get("mxjobs", "applied", "team")["metadata"]["resourceVersion"]
+    spec = cci_mock.get("mxjobs", "applied", "team")["spec"]
     # the same file again: kubectl sends the containers list (a merge patch replaces
-    # lists), the server defaults requests again, and nothing changes
+    # lists), the server defaults requests again, and the spec does not change
     result = kubectl(cci_mock, "-n", "team", "apply", "-f", str(manifest))
     assert result.returncode == 0, result.stderr
-    assert cci_mock.get("mxjobs", "applied", "team")["metadata"]["resourceVersion"] == version
+    again = cci_mock.get("mxjobs", "applied", "team")
+    assert again["spec"] == spec and again["metadata"]["generation"] == 1
     manifest.write_text(JOB.replace("REPLICAS", "2"))
     refused = kubectl(cci_mock, "-n", "team", "apply", "-f", str(manifest))
     assert refused.returncode != 0
