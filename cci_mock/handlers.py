@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
 
-from cci_mock import codec, errors, tables
+from cci_mock import codec, errors, tables, watch
 from cci_mock.catalog import Kind
 from cci_mock.keys import CONFIG, LIFECYCLE, REGISTRY, ROUTE
 from cci_mock.registry import Options, Registry
 from cci_mock.routing import Route, resolve
 
 BODY_TYPES = codec.JSON_TYPES | codec.YAML_TYPES
-WATCH_POLL = 0.25  # seconds between checks that a watching client is still there
 _TRUE = ("true", "1")
 
 
@@ -172,48 +170,8 @@ async def _delete_collection(request: web.Request, registry: Registry, kind: Kin
 
 
 async def _watch(request: web.Request, registry: Registry, kind: Kind, route: Route):
-    """A stream of WatchEvents: current objects as ADDED (unless a resourceVersion is
-    given), then every change, one JSON document per line, until timeoutSeconds."""
-    from cci_mock import selectors
-
-    query = request.query
-    initial = registry.list(kind, route.namespace, label_selector=query.get("labelSelector"),
-                            field_selector=query.get("fieldSelector"))
-    by_label = selectors.label_selector(query.get("labelSelector"))
-    by_field = selectors.field_selector(query.get("fieldSelector"))
     timeout = _int_param(request, "timeoutSeconds") or 1800
-    queue: asyncio.Queue[tuple[str, dict]] = asyncio.Queue()
-
-    def listener(event: str, key: str, obj: dict) -> None:
-        if key != kind.key:
-            return
-        if route.namespace is not None and obj["metadata"].get("namespace") != route.namespace:
-            return
-        if (by_label and not by_label(obj)) or (by_field and not by_field(obj)):
-            return
-        queue.put_nowait((event, obj))
-
-    response = web.StreamResponse(headers={"Content-Type": "application/json"})
-    await response.prepare(request)
-    registry.store.listeners.append(listener)
-    try:
-        if query.get("resourceVersion") in (None, "", "0"):
-            for obj in initial["items"]:
-                await response.write(codec.dumps({"type": "ADDED", "object": obj}) + b"\n")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while (remaining := deadline - loop.time()) > 0:
-            try:
-                event, obj = await asyncio.wait_for(queue.get(), min(remaining, WATCH_POLL))
-            except TimeoutError:
-                if request.transport is None or request.transport.is_closing():
-                    break  # the client went away: free the listener now, not at the timeout
-                continue
-            await response.write(codec.dumps({"type": event, "object": obj}) + b"\n")
-    finally:
-        registry.store.listeners.remove(listener)
-    await response.write_eof()
-    return response
+    return await watch.stream(request, registry, kind, route.namespace, timeout)
 
 
 VERBS = {

@@ -77,7 +77,8 @@ class Registry:
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
-    def _require_namespace(self, kind: Kind, namespace: str | None) -> str:
+    def require_namespace(self, kind: Kind, namespace: str | None) -> str:
+        """The namespace a call on ``kind`` works in ("" for cluster kinds); 404 if absent."""
         if not kind.namespaced:
             return ""
         if not namespace:
@@ -152,7 +153,7 @@ class Registry:
     def create(self, kind: Kind, namespace: str | None, body: Any,
                options: Options | None = None) -> Result:
         options = options or Options()
-        namespace = self._require_namespace(kind, namespace)
+        namespace = self.require_namespace(kind, namespace)
         obj = self._check_type(kind, body)
         self._check_namespace_field(kind, obj, namespace)
         metadata = obj["metadata"]
@@ -194,7 +195,7 @@ class Registry:
 
     # -- reads ------------------------------------------------------------------
     def get(self, kind: Kind, namespace: str | None, name: str) -> Obj:
-        namespace = self._require_namespace(kind, namespace)
+        namespace = self.require_namespace(kind, namespace)
         return self._existing(kind, namespace, name)
 
     def list(self, kind: Kind, namespace: str | None, *, label_selector: str | None = None,
@@ -228,7 +229,7 @@ class Registry:
                   field_selector: str | None) -> tuple[str | None, list[Obj]]:
         """Objects a list or delete-collection addresses, in (namespace, name) order."""
         if namespace is not None or not kind.namespaced:
-            namespace = self._require_namespace(kind, namespace) if kind.namespaced else None
+            namespace = self.require_namespace(kind, namespace) if kind.namespaced else None
         items = self._select(kind, namespace, label_selector, field_selector)
         items.sort(key=_sort_key)
         return namespace, items
@@ -247,7 +248,7 @@ class Registry:
     # -- update / patch ---------------------------------------------------------
     def update(self, kind: Kind, namespace: str | None, name: str, body: Any,
                options: Options | None = None) -> Result:
-        namespace = self._require_namespace(kind, namespace)
+        namespace = self.require_namespace(kind, namespace)
         new = self._check_type(kind, body)
         _check_name(new, name)
         old = self._existing(kind, namespace, name)
@@ -255,7 +256,7 @@ class Registry:
 
     def patch(self, kind: Kind, namespace: str | None, name: str, patch_type: str, body: Any,
               options: Options | None = None) -> Result:
-        namespace = self._require_namespace(kind, namespace)
+        namespace = self.require_namespace(kind, namespace)
         old = self._existing(kind, namespace, name)
         patched = patch.apply(patch_type, old, body)
         new = self._check_type(kind, patched)
@@ -293,14 +294,14 @@ class Registry:
 
     def update_status(self, kind: Kind, namespace: str | None, name: str, body: Any) -> Result:
         """PUT .../status: only the status changes; spec and metadata stay as stored."""
-        namespace = self._require_namespace(kind, namespace)
+        namespace = self.require_namespace(kind, namespace)
         new = self._check_type(kind, body)
         old = self._existing(kind, namespace, name)
         return self._write_status(kind, namespace, name, new, old)
 
     def patch_status(self, kind: Kind, namespace: str | None, name: str, patch_type: str,
                      body: Any) -> Result:
-        namespace = self._require_namespace(kind, namespace)
+        namespace = self.require_namespace(kind, namespace)
         old = self._existing(kind, namespace, name)
         new = self._check_type(kind, patch.apply(patch_type, old, body))
         return self._write_status(kind, namespace, name, new, old)
@@ -331,7 +332,7 @@ class Registry:
     def delete(self, kind: Kind, namespace: str | None, name: str,
                preconditions: dict[str, Any] | None = None,
                options: Options | None = None) -> Obj:
-        namespace = self._require_namespace(kind, namespace)
+        namespace = self.require_namespace(kind, namespace)
         obj = self._existing(kind, namespace, name)
         self._check_preconditions(kind, obj, preconditions or {})
         if not (options and options.dry_run):
@@ -351,7 +352,6 @@ class Registry:
 
     def _remove(self, kind: Kind, namespace: str, obj: Obj) -> None:
         self.store.delete(kind.key, namespace, obj["metadata"]["name"])
-        self.store.next_resource_version()
         kind.strategy.after_delete(self.store, obj)
 
     def delete_collection(self, kind: Kind, namespace: str | None, *,

@@ -104,3 +104,18 @@ def test_apply_label_and_delete(cci_mock, tmp_path):
     result = kubectl(cci_mock, "-n", "team", "delete", "mxjob", "applied")
     assert result.returncode == 0, result.stderr
     assert cci_mock.get("mxjobs", "applied", "team") is None
+
+
+def test_get_watch_prints_rows_as_the_lifecycle_moves(cci_mock):
+    cci_mock.load(SEED)
+    watcher = subprocess.Popen(["kubectl", "--kubeconfig", cci_mock.kubeconfig, "-n",
+                                "namespace-test", "get", "mxjobs", "-w", "--request-timeout=10s"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert watcher.stdout.readline().split() == ["NAME", "STATE", "AGE"]
+        assert watcher.stdout.readline().split()[:2] == ["mxnet-job", "Created"]
+        cci_mock.advance(5)  # the background ticker applies the stage; the watch sees it
+        assert watcher.stdout.readline().split()[:2] == ["mxnet-job", "Running"]
+    finally:
+        watcher.kill()
+        watcher.wait()

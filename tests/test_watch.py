@@ -75,3 +75,58 @@ async def test_a_watcher_that_leaves_is_forgotten(client, app, ns):
     async with asyncio.timeout(5):
         while len(listeners) > before:
             await asyncio.sleep(0.05)
+
+
+async def test_watch_as_table_sends_column_definitions_once(client, ns, mxjob):
+    accept = {"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"}
+    await client.post(MXJOBS, json=mxjob)
+    response = await client.get(f"{MXJOBS}?watch=true&timeoutSeconds=5", headers=accept)
+    mxjob["metadata"]["name"] = "second"
+    await client.post(MXJOBS, json=mxjob)
+    first, second = await read_events(response, 2)
+    assert first["object"]["kind"] == "Table"
+    assert [c["name"] for c in first["object"]["columnDefinitions"]] == ["Name", "State", "Age"]
+    assert second["object"]["columnDefinitions"] == []
+    assert [row["cells"][0] for e in (first, second) for row in e["object"]["rows"]] == [
+        "mxnet-job", "second"]
+    response.close()
+
+
+async def test_watch_from_a_listed_version_misses_nothing(client, ns, mxjob):
+    """List, then changes happen, then the watch starts from the list's version: the
+    changes in between are replayed (informers and kubectl get -w work this way)."""
+    listed = await (await client.get(MXJOBS)).json()
+    await client.post(MXJOBS, json=mxjob)
+    await client.delete(f"{MXJOBS}/mxnet-job")
+    version = listed["metadata"]["resourceVersion"]
+    response = await client.get(f"{MXJOBS}?watch=true&resourceVersion={version}&timeoutSeconds=5")
+    events = await read_events(response, 2)
+    assert [e["type"] for e in events] == ["ADDED", "DELETED"]
+    deleted_version = int(events[1]["object"]["metadata"]["resourceVersion"])
+    assert deleted_version > int(events[0]["object"]["metadata"]["resourceVersion"])
+    response.close()
+    # resuming from the deletion replays nothing
+    response = await client.get(
+        f"{MXJOBS}?watch=true&resourceVersion={deleted_version}&timeoutSeconds=1")
+    async with asyncio.timeout(5):
+        assert await response.read() == b""
+
+
+async def test_watch_from_a_version_older_than_the_history_is_410(client, app, ns, mxjob):
+    from cci_mock.keys import REGISTRY
+
+    store = app[REGISTRY].store
+    for name in ("a", "b", "c"):
+        mxjob["metadata"]["name"] = name
+        await client.post(MXJOBS, json=mxjob)
+    store.history.popleft()  # as if the bounded history had moved on
+    store.history.popleft()
+    response = await client.get(f"{MXJOBS}?watch=true&resourceVersion=1&timeoutSeconds=5")
+    [event] = await read_events(response, 1)
+    assert event["type"] == "ERROR"
+    assert event["object"]["code"] == 410 and event["object"]["reason"] == "Expired"
+
+
+async def test_watch_on_a_missing_namespace_is_404(client):
+    response = await client.get(f"{MXJOBS}?watch=true&resourceVersion=5")
+    assert response.status == 404
