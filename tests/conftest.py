@@ -45,6 +45,30 @@ def network_body(name: str = "test-network") -> dict:
     return body
 
 
+MINIMAL_MXJOB_YAML = """apiVersion: kubeflow.org/v1
+kind: MXJob
+metadata: {name: NAME}
+spec:
+  jobMode: MXTrain
+  mxReplicaSpecs:
+    Worker:
+      replicas: REPLICAS
+      restartPolicy: Never
+      template:
+        spec:
+          containers:
+          - name: mxnet
+            image: mxnet:latest
+            resources:
+              limits: {cpu: "1", memory: 2Gi}
+"""
+
+
+def minimal_mxjob_yaml(name: str, replicas: int = 1) -> str:
+    """A small MXJob manifest as a user writes it (limits only: requests are defaulted)."""
+    return MINIMAL_MXJOB_YAML.replace("NAME", name).replace("REPLICAS", str(replicas))
+
+
 def load_example(name: str) -> dict:
     return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
 

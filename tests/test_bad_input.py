@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from conftest import MXJOBS, NAMESPACES, namespace_body
+from conftest import MXJOBS, NAMESPACES, minimal_mxjob_yaml, namespace_body
 
 STATUS_KEYS = {"kind", "apiVersion", "metadata", "status", "message", "reason", "code"}
 
@@ -55,24 +55,7 @@ async def test_unsupported_content_type_is_415(client, ns, mxjob):
 
 
 async def test_yaml_body_is_accepted(client, ns):
-    yaml_body = """
-apiVersion: kubeflow.org/v1
-kind: MXJob
-metadata: {name: from-yaml}
-spec:
-  mxReplicaSpecs:
-    Worker:
-      replicas: 1
-      restartPolicy: Never
-      template:
-        spec:
-          containers:
-          - name: mxnet
-            image: mxnet:latest
-            resources:
-              limits: {cpu: "1", memory: 2Gi}
-              requests: {cpu: "1", memory: 2Gi}
-"""
+    yaml_body = minimal_mxjob_yaml("from-yaml")
     response = await client.post(MXJOBS, data=yaml_body, headers={"Content-Type": "application/yaml"})
     assert response.status == 201, await response.text()
 

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, minimal_mxjob_yaml
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None,
                                 reason="kubectl is not installed on this machine")
@@ -61,29 +61,12 @@ def test_server_side_validation_errors_reach_kubectl(cci_mock, tmp_path):
     assert "namespace.kubernetes.io/flavor" in result.stderr
 
 
-JOB = """apiVersion: kubeflow.org/v1
-kind: MXJob
-metadata: {name: applied}
-spec:
-  jobMode: MXTrain
-  mxReplicaSpecs:
-    Worker:
-      replicas: REPLICAS
-      restartPolicy: Never
-      template:
-        spec:
-          containers:
-          - name: mxnet
-            image: mxnet:latest
-            resources:
-              limits: {cpu: "1", memory: 2Gi}
-"""
 
 
 def test_apply_label_and_delete(cci_mock, tmp_path):
     cci_mock.namespace("team")
     manifest = tmp_path / "job.yaml"
-    manifest.write_text(JOB.replace("REPLICAS", "1"))
+    manifest.write_text(minimal_mxjob_yaml("applied", 1))
     result = kubectl(cci_mock, "-n", "team", "apply", "-f", str(manifest))
     assert result.returncode == 0, result.stderr
     assert "mxjob.kubeflow.org/applied created" in result.stdout
@@ -94,7 +77,7 @@ def test_apply_label_and_delete(cci_mock, tmp_path):
     assert result.returncode == 0, result.stderr
     again = cci_mock.get("mxjobs", "applied", "team")
     assert again["spec"] == spec and again["metadata"]["generation"] == 1
-    manifest.write_text(JOB.replace("REPLICAS", "2"))
+    manifest.write_text(minimal_mxjob_yaml("applied", 2))
     refused = kubectl(cci_mock, "-n", "team", "apply", "-f", str(manifest))
     assert refused.returncode != 0
     assert "spec.mxReplicaSpecs.Worker.replicas" in refused.stderr
