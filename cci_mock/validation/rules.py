@@ -20,6 +20,7 @@ kubeflow tf/mxnet/pytorch operators (replica specs), and for CCI the
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from decimal import Decimal, InvalidOperation
@@ -251,12 +252,16 @@ def parse_quantity(value) -> Decimal:
     only a test dependency of this project.  Accepts JSON numbers as the apiserver does.
     Raises ``ValueError`` on anything else.
     """
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(QUANTITY_ERROR)
+    return _parse_quantity(value)
+
+
+@functools.lru_cache(maxsize=1024, typed=True)
+def _parse_quantity(value: int | float | str) -> Decimal:
+    """Cached: a job repeats the same few quantities ("1000m", "2Gi") many times."""
     if isinstance(value, int | float):
         return Decimal(str(value))
-    if not isinstance(value, str):
-        raise ValueError(QUANTITY_ERROR)
     m = _QUANTITY_RE.match(value.strip())
     if not m or value != value.strip():
         raise ValueError(QUANTITY_ERROR)
