@@ -38,6 +38,9 @@ class Kind:
     # Built-in kinds decode into typed structs: a wrong JSON type is a 400 decode error
     # there, while custom resources report it as a 422 schema violation.
     typed: bool = False
+    # May a PUT leave out metadata.resourceVersion? Built-in kinds allow it; custom
+    # resources (the kubeflow jobs) refuse it with a 422, as the apiserver does.
+    unconditional_update: bool = False
     delete_returns: str = "object"  # "object" | "status" (a Success Status with details)
     deletecollection_returns: str = "list"  # "list" of deleted items | "status"
     columns: tuple[tuple[str, str], ...] = ()  # extra table columns: (header, dotted path)
@@ -113,6 +116,7 @@ class Catalog:
 NAMESPACE = Kind(
     group="", version="v1", kind="Namespace", plural="namespaces", namespaced=False,
     short_names=("ns",), patch_types=CORE_PATCHES, strategy=namespace.NamespaceStrategy(), typed=True,
+    unconditional_update=True,
     generation=False, delete_returns="status", subresources=("status",),
     columns=(("Status", "status.phase"),),
 )
@@ -120,7 +124,7 @@ NAMESPACE = Kind(
 NETWORK = Kind(
     group="networking.cci.io", version="v1beta1", kind="Network", plural="networks",
     strategy=network.NetworkStrategy(), generation=False, deletecollection_returns="status",
-    typed=True,
+    typed=True, unconditional_update=True,
     columns=(("State", "status.state"),),
 )
 

@@ -252,6 +252,10 @@ class Registry:
         new = self._check_type(kind, body)
         _check_name(new, name)
         old = self._existing(kind, namespace, name)
+        if not kind.unconditional_update and new["metadata"].get("resourceVersion") in (None, ""):
+            raise errors.invalid(kind.kind, kind.group, name, [errors.cause(
+                "FieldValueInvalid", "metadata.resourceVersion",
+                "Invalid value: 0x0: must be specified for an update")])
         return self._update(kind, namespace, name, new, old, options or Options())
 
     def patch(self, kind: Kind, namespace: str | None, name: str, patch_type: str, body: Any,

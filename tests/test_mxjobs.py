@@ -340,3 +340,14 @@ async def test_resending_limits_only_is_a_noop(client, ns, mxjob):
     response = await client.patch(f"{MXJOBS}/mxnet-job", headers=MERGE, data=json.dumps(containers))
     assert response.status == 200, await response.text()
     assert (await response.json())["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+
+
+async def test_put_without_resource_version_is_422_for_custom_resources(client, ns, mxjob):
+    created = await create(client, mxjob)
+    del created["metadata"]["resourceVersion"]
+    created["metadata"]["labels"] = {"a": "b"}
+    response = await client.put(f"{MXJOBS}/mxnet-job", json=created)
+    assert response.status == 422
+    cause = (await response.json())["details"]["causes"][0]
+    assert cause["field"] == "metadata.resourceVersion"
+    assert "must be specified for an update" in cause["message"]

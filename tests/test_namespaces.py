@@ -123,3 +123,11 @@ async def test_create_answers_like_the_documented_response(client):
     again = await (await client.post(NAMESPACES, json={**request, "metadata": {
         **request["metadata"], "name": "second"}})).json()
     assert {k: v for k, v in again["metadata"]["annotations"].items() if "tenant" in k} == tenant
+
+
+async def test_namespace_put_without_resource_version_is_unconditional(client):
+    created = await (await client.post(NAMESPACES, json=namespace_body())).json()
+    del created["metadata"]["resourceVersion"]
+    created["metadata"]["labels"] = {"team": "x"}
+    response = await client.put(f"{NAMESPACES}/{NS}", json=created)
+    assert response.status == 200, await response.text()
