@@ -13,6 +13,7 @@ from aiohttp import web
 
 from cci_mock import admin, faults, handlers, journal, middlewares, openapi
 from cci_mock.catalog import Catalog, default_catalog
+from cci_mock.clock import Clock
 from cci_mock.config import Config
 from cci_mock.controllers import Lifecycle, load_profile
 from cci_mock.keys import CONFIG, LIFECYCLE, REGISTRY, RESET_HOOKS, reset_state
@@ -30,7 +31,9 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
         client_max_size=config.max_body_bytes,
     )
     app[CONFIG] = config
-    app[REGISTRY] = registry or Registry(catalog or default_catalog(), seed=config.seed)
+    app[REGISTRY] = registry or Registry(
+        catalog or default_catalog(), seed=config.seed,
+        clock=Clock(offset=config.clock_offset, scale=config.clock_scale))
     app[RESET_HOOKS] = []
     app[LIFECYCLE] = Lifecycle(app[REGISTRY], load_profile(config.lifecycle))
     app.cleanup_ctx.append(_lifecycle_ticker)

@@ -112,6 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
          help="lifecycle profile: default, instant, frozen or a YAML file")
     _add(serve, "--clock-offset", default=0.0, type=float, metavar="SECONDS",
          help="start the mock's clock this far ahead of real time")
+    _add(serve, "--clock-scale", default=1.0, type=float, metavar="FACTOR",
+         help="run the mock's clock FACTOR times faster (60: a job's minute passes in a second)")
     _add(serve, "--field-validation", default="Warn", choices=["Ignore", "Warn", "Strict"],
          help="how unknown fields are treated when a request does not say")
     _add(serve, "--snapshot", metavar="FILE",
@@ -152,7 +154,8 @@ def serve_config(args: argparse.Namespace):
                   seed=args.seed, faults_file=args.faults, journal_size=args.journal_size,
                   lifecycle=args.lifecycle, fixtures=tuple(_merged(args, "fixtures")),
                   snapshot=args.snapshot, snapshot_interval=args.snapshot_interval,
-                  field_validation=args.field_validation)
+                  field_validation=args.field_validation, clock_offset=args.clock_offset,
+                  clock_scale=args.clock_scale)
 
 
 def _certificates(args: argparse.Namespace):
@@ -165,15 +168,6 @@ def _certificates(args: argparse.Namespace):
     return tls.generate(args.tls_dir)
 
 
-def _hold_clock(app, offset: float) -> None:
-    """Start ahead of real time, and stay ahead across resets."""
-    from cci_mock.keys import REGISTRY, RESET_HOOKS
-
-    clock = app[REGISTRY].clock
-    clock.advance(offset)
-    app[RESET_HOOKS].append(lambda: clock.advance(offset))
-
-
 async def _serve(args: argparse.Namespace) -> int:
     import logging
 
@@ -183,8 +177,6 @@ async def _serve(args: argparse.Namespace) -> int:
     log = logging.getLogger("cci_mock")
     config = serve_config(args)
     app = create_app(config)
-    if args.clock_offset:
-        _hold_clock(app, args.clock_offset)
     certificates = _certificates(args) if args.tls_port is not None else None
     listening = await serving.start(app, args.host, args.port, tls_port=args.tls_port,
                                     certificates=certificates)

@@ -12,13 +12,25 @@ from datetime import UTC, datetime, timedelta
 
 
 class Clock:
-    """Wall clock plus a manual offset (seconds)."""
+    """Wall clock, optionally running ``scale`` times faster, plus a manual offset.
 
-    def __init__(self) -> None:
-        self._offset = timedelta()
+    ``offset`` starts the clock ahead of real time (and is where a reset returns to);
+    ``scale`` > 1 makes simulated lifecycles run faster in a long-running sidecar.
+    """
+
+    def __init__(self, offset: float = 0.0, scale: float = 1.0) -> None:
+        if offset < 0 or scale <= 0:
+            raise ValueError("the clock offset must be >= 0 and its scale > 0")
+        self._start = timedelta(seconds=offset)
+        self._offset = self._start
+        self.scale = scale
+        self._origin = datetime.now(UTC) if scale != 1.0 else None
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        real = datetime.now(UTC)
+        if self._origin is not None:
+            real = self._origin + (real - self._origin) * self.scale
+        return real + self._offset
 
     def advance(self, seconds: float) -> datetime:
         """Move the mock's time forward (never backward) and return the new now."""
@@ -28,7 +40,7 @@ class Clock:
         return self.now()
 
     def reset(self) -> None:
-        self._offset = timedelta()
+        self._offset = self._start
 
 
 def rfc3339(moment: datetime) -> str:

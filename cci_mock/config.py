@@ -23,6 +23,10 @@ class Config:
     journal_size: int = 1000
     # Lifecycle profile: a built-in name ("default", "instant", "frozen") or a YAML file path.
     lifecycle: str = "default"
+    # The mock's clock: start this many seconds ahead (kept across resets), and run
+    # this many times faster than real time (lifecycles finish sooner).
+    clock_offset: float = 0.0
+    clock_scale: float = 1.0
     # Seed data loaded at start (files or folders of YAML/JSON); resets return to it.
     fixtures: tuple[str, ...] = ()
     # State file: loaded at start if present, written atomically on shutdown and, when

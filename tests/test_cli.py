@@ -50,7 +50,7 @@ def test_help_has_examples_and_env_names(capsys):
 def test_every_serve_option_reads_its_environment_variable(monkeypatch):
     values = {"HOST": "0.0.0.0", "PORT": "9001", "TLS_PORT": "9443", "TOKENS": "a,b",
               "ADMIN_TOKEN": "adm", "SEED": "7", "FIXTURES": "x,y", "FAULTS": "f.yaml",
-              "LIFECYCLE": "instant", "CLOCK_OFFSET": "60", "FIELD_VALIDATION": "Strict",
+              "LIFECYCLE": "instant", "CLOCK_OFFSET": "60", "CLOCK_SCALE": "30", "FIELD_VALIDATION": "Strict",
               "SNAPSHOT": "s.json", "SNAPSHOT_INTERVAL": "5", "JOURNAL_SIZE": "10",
               "LOG_LEVEL": "debug", "LOG_FORMAT": "json", "TLS_DIR": "tls",
               "KUBECONFIG_OUT": "k.json", "TLS_CERT": "c.pem", "TLS_KEY": "k.pem"}
@@ -62,6 +62,7 @@ def test_every_serve_option_reads_its_environment_variable(monkeypatch):
     assert config.tokens == ("a", "b") and config.admin_token == "adm" and config.seed == 7
     assert config.fixtures == ("x", "y") and config.faults_file == "f.yaml"
     assert config.lifecycle == "instant" and config.field_validation == "Strict"
+    assert (config.clock_offset, config.clock_scale) == (60.0, 30.0)
     assert (config.snapshot, config.snapshot_interval, config.journal_size) == ("s.json", 5.0, 10)
     assert (args.log_level, args.log_format, args.tls_dir, args.kubeconfig_out) == \
         ("debug", "json", "tls", "k.json")
