@@ -126,6 +126,10 @@ class Lifecycle:
             applied += 1
         return applied
 
+    def next_due(self) -> datetime | None:
+        """When the next scheduled stage falls due (None: nothing scheduled)."""
+        return self._heap[0][0] if self._heap else None
+
     def advance(self, seconds: float) -> int:
         self.registry.clock.advance(seconds)
         return self.tick()
@@ -138,8 +142,9 @@ class Lifecycle:
             status[field] = _expand(template, values, obj)
         if stage.condition:
             conditions = status.setdefault("conditions", [])
-            if stage.previous and conditions:
-                conditions[-1]["status"] = stage.previous
+            if stage.previous and conditions and conditions[-1].get("status") != stage.previous:
+                conditions[-1].update(status=stage.previous, lastTransitionTime=values["now"],
+                                      lastUpdateTime=values["now"])
             condition = {k: _expand(v, values, obj) for k, v in stage.condition.items()}
             conditions.append({"lastTransitionTime": values["now"], "lastUpdateTime": values["now"],
                                "status": "True", **condition})
