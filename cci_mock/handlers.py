@@ -40,8 +40,10 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
-async def read_body(request: web.Request, accepted: frozenset[str] | tuple[str, ...]) -> Any:
-    media = codec.media_type(request.headers.get("Content-Type"))
+async def read_body(request: web.Request, accepted: frozenset[str] | tuple[str, ...],
+                    default: str = "") -> Any:
+    """Decode a body by its Content-Type (``default`` when none is sent); 415 otherwise."""
+    media = codec.media_type(request.headers.get("Content-Type")) or default
     if media not in accepted:
         raise errors.unsupported_media_type(media, sorted(m for m in accepted if m))
     raw = await request.read()
@@ -123,9 +125,7 @@ async def _update(request: web.Request, registry: Registry, kind: Kind, route: R
 async def _patch(request: web.Request, registry: Registry, kind: Kind, route: Route):
     assert route.name is not None
     media = codec.media_type(request.headers.get("Content-Type")) or codec.MERGE_PATCH
-    if media not in kind.patch_types:
-        raise errors.unsupported_media_type(media, list(kind.patch_types))
-    body = codec.decode_body(await request.read(), media)
+    body = await read_body(request, kind.patch_types, default=codec.MERGE_PATCH)
     if route.subresource == "status":
         result = registry.patch_status(kind, route.namespace, route.name, media, body)
     else:
@@ -135,15 +135,9 @@ async def _patch(request: web.Request, registry: Registry, kind: Kind, route: Ro
 
 async def _delete_options(request: web.Request) -> dict[str, Any]:
     """DeleteOptions may come as a body (preconditions) or not at all."""
-    if not request.can_read_body:
+    if not request.can_read_body or not (await request.read()).strip():
         return {}
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    media = codec.media_type(request.headers.get("Content-Type"))
-    if media not in BODY_TYPES:
-        raise errors.unsupported_media_type(media, ["application/json"])
-    body = codec.decode_body(raw, media)
+    body = await read_body(request, BODY_TYPES)  # aiohttp keeps the bytes already read
     if not isinstance(body, dict):
         raise errors.bad_request("DeleteOptions must be a JSON object")
     return body

@@ -273,9 +273,7 @@ class Registry:
         metadata["name"] = name
         self._check_namespace_field(kind, new, namespace)
         old_meta = old["metadata"]
-        sent_rv = metadata.get("resourceVersion")
-        if sent_rv not in (None, "") and sent_rv != old_meta["resourceVersion"]:
-            raise errors.conflict(kind.plural, kind.group, name, errors.STALE)
+        _check_fresh(kind, name, new, old)
         for key in SERVER_OWNED:
             metadata.pop(key, None)
             if key in old_meta and key != "resourceVersion":
@@ -311,9 +309,7 @@ class Registry:
         return self._write_status(kind, namespace, name, new, old)
 
     def _write_status(self, kind: Kind, namespace: str, name: str, new: Obj, old: Obj) -> Result:
-        sent_rv = new["metadata"].get("resourceVersion")
-        if sent_rv not in (None, "") and sent_rv != old["metadata"]["resourceVersion"]:
-            raise errors.conflict(kind.plural, kind.group, name, errors.STALE)
+        _check_fresh(kind, name, new, old)
         status = new.get("status")
         if not isinstance(status, dict):
             raise errors.invalid(kind.kind, kind.group, name, [errors.cause(
@@ -382,6 +378,13 @@ def _canonical(obj: Obj) -> Obj:
                    and key not in _LAST)
     ordered.update((key, obj[key]) for key in _LAST if key in obj)
     return ordered
+
+
+def _check_fresh(kind: Kind, name: str, new: Obj, old: Obj) -> None:
+    """A write that names a resourceVersion must name the stored one (409 otherwise)."""
+    sent = new["metadata"].get("resourceVersion")
+    if sent not in (None, "") and sent != old["metadata"]["resourceVersion"]:
+        raise errors.conflict(kind.plural, kind.group, name, errors.STALE)
 
 
 def _check_name(obj: Obj, name: str) -> None:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cci_mock import errors
+from cci_mock import codec, errors
 from cci_mock.registry import Registry
 
 log = logging.getLogger("cci_mock.snapshot")
@@ -177,8 +177,8 @@ def write_atomic(path: str | Path, document: dict[str, Any]) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, separators=(",", ":"))
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(codec.dumps(document))
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)

@@ -351,3 +351,14 @@ async def test_put_without_resource_version_is_422_for_custom_resources(client, 
     cause = (await response.json())["details"]["causes"][0]
     assert cause["field"] == "metadata.resourceVersion"
     assert "must be specified for an update" in cause["message"]
+
+
+async def test_delete_options_in_an_unsupported_type_is_415_and_deletes_nothing(client, ns, mxjob):
+    await create(client, mxjob)
+    response = await client.delete(f"{MXJOBS}/mxnet-job", data="propagationPolicy=Foreground",
+                                   headers={"Content-Type": "text/plain"})
+    assert response.status == 415
+    assert (await client.get(f"{MXJOBS}/mxnet-job")).status == 200
+    response = await client.delete(f"{MXJOBS}/mxnet-job", data="[]",
+                                   headers={"Content-Type": "application/json"})
+    assert response.status == 400

@@ -76,7 +76,7 @@ class Lifecycle:
         self.kinds: dict[str, Kind] = {}
         self.stages: dict[str, list[Stage]] = {}
         for stage in stages:
-            kind = next((k for k in registry.catalog.kinds if k.kind == stage.kind), None)
+            kind = registry.catalog.find(stage.kind)
             if kind is None:
                 raise ValueError(f"lifecycle stage {stage.name!r}: unknown kind {stage.kind!r}")
             self.kinds[kind.key] = kind
