@@ -22,7 +22,7 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from cci_mock.app import REGISTRY, create_app
+from cci_mock.app import BACKEND, create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 MXJOB = json.loads((ROOT / "fixtures" / "examples" / "mxjob-create-request.json").read_text())
@@ -75,7 +75,7 @@ async def run(n: int) -> None:
 
     for validate in (True, False):
         app = create_app()
-        app[REGISTRY].validate = validate
+        app[BACKEND].registry.validate = validate
         async with TestClient(TestServer(app), headers=TOKEN) as client:
             await client.post("/api/v1/namespaces", json=NS_BODY)
 

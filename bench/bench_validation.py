@@ -14,8 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cci_mock.validation import Validator  # noqa: E402
-from cci_mock.validation.kinds import check_kind  # noqa: E402
+from cci_mock.core.schema import Validator  # noqa: E402
+from cci_mock.kinds import SCHEMA_DIR  # noqa: E402
+from cci_mock.kinds import check as check_kind  # noqa: E402
 
 
 def timed(label: str, n: int, fn) -> None:
@@ -30,7 +31,7 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     body = json.loads((ROOT / "fixtures" / "examples" / "mxjob-create-request.json").read_text())
     start = time.perf_counter()
-    validator = Validator()
+    validator = Validator(SCHEMA_DIR)
     assert validator.check("MXJob", body).causes == []
     print(f"first MXJob check (load + check_schema + compile): {(time.perf_counter() - start) * 1e3:.1f} ms")
     timed("Validator.check(MXJob)", n, lambda: validator.check("MXJob", body))

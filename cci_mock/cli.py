@@ -16,9 +16,9 @@ import sys
 from typing import Any
 
 from cci_mock import __version__
+from cci_mock.config import DEFAULT_TOKEN
 
 PREFIX = "CCI_MOCK_"
-DEFAULT_TOKEN = "cci-mock-token"
 
 SERVE_EXAMPLES = """\
 examples:
@@ -183,8 +183,7 @@ async def _serve(args: argparse.Namespace) -> int:
     urls = " and ".join(u for u in (listening.url, listening.tls_url) if u)
     log.info("cci-mock %s serving on %s", __version__, urls)
     if args.kubeconfig_out:
-        token = config.tokens[0] if config.tokens else DEFAULT_TOKEN
-        document = kubeconfig.build(listening.tls_url or listening.url, token,
+        document = kubeconfig.build(listening.tls_url or listening.url, config.client_token,
                                     ca_pem=certificates.ca_pem if certificates else None)
         kubeconfig.write(args.kubeconfig_out, document)
         log.info("kubeconfig written to %s", args.kubeconfig_out)
@@ -230,9 +229,9 @@ def kubeconfig_command(args: argparse.Namespace) -> int:
 
 # -- validate -------------------------------------------------------------------
 def validate_command(args: argparse.Namespace) -> int:
-    from cci_mock import seed
-    from cci_mock.catalog import default_catalog
-    from cci_mock.registry import Registry
+    from cci_mock.core.registry import Registry
+    from cci_mock.harness import seed
+    from cci_mock.kinds import default_catalog
 
     try:
         documents = seed.read_documents(args.paths)

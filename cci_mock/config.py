@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The token clients send when the mock accepts any (kubeconfigs, the pytest fixture).
+DEFAULT_TOKEN = "cci-mock-token"
+
 
 @dataclass
 class Config:
@@ -35,3 +38,8 @@ class Config:
     snapshot_interval: float = 0
     # fieldValidation applied when a request does not send one: Ignore, Warn or Strict.
     field_validation: str = "Warn"
+
+    @property
+    def client_token(self) -> str:
+        """The token a client of this mock sends: the first accepted one, else the default."""
+        return self.tokens[0] if self.tokens else DEFAULT_TOKEN

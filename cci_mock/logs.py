@@ -1,10 +1,5 @@
-"""Logging: one line per request, as text or JSON.
-
-The access line is written by an aiohttp access logger (``AppRunner(access_log_class=...)``)
-rather than a middleware: it sees the final status of every answer, including the
-ones middlewares produced (auth failures, injected faults), and costs nothing in the
-request path when the level is above INFO.
-"""
+"""Logging set-up for the CLI: text or JSON lines on stderr (the access line itself is
+written by cci_mock.serving's access logger)."""
 
 from __future__ import annotations
 
@@ -13,40 +8,7 @@ import logging
 import sys
 from typing import Any
 
-from aiohttp.abc import AbstractAccessLogger
-from aiohttp.web import BaseRequest, StreamResponse
-
-ACCESS = logging.getLogger("cci_mock.access")
 FORMATS = ("text", "json")
-
-
-def fault_of(request: BaseRequest) -> str | None:
-    """The id of the fault rule that answered or delayed this request (cci_mock.faults)."""
-    from cci_mock.faults import FAULT_KEY
-
-    value = request.get(FAULT_KEY)
-    return str(value) if value else None
-
-
-class AccessLogger(AbstractAccessLogger):
-    """``GET /api/v1/namespaces 200 1.3ms`` (plus ``fault=<rule>`` when one fired)."""
-
-    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
-        if not self.logger.isEnabledFor(logging.INFO):
-            return
-        fields: dict[str, Any] = {"method": request.method, "path": request.path_qs,
-                                  "status": response.status, "ms": round(time * 1000, 2)}
-        fault = fault_of(request)
-        if fault:
-            fields["fault"] = fault
-        text = f"{request.method} {request.path_qs} {response.status} {fields['ms']}ms"
-        if fault:
-            text += f" fault={fault}"
-        self.logger.info(text, extra={"fields": fields})
-
-    @property
-    def enabled(self) -> bool:
-        return self.logger.isEnabledFor(logging.INFO)
 
 
 class JsonFormatter(logging.Formatter):

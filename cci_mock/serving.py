@@ -2,16 +2,54 @@
 
 Shared by ``cci-mock serve`` and the pytest plugin's background server, so both
 open their sockets the same way (port 0 picks a free port; the real one is read back).
+
+The access line is written by an aiohttp access logger (``AppRunner(access_log_class=...)``)
+rather than a middleware: it sees the final status of every answer, including the
+ones middlewares produced (auth failures, injected faults), and costs nothing in the
+request path when the level is above INFO.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
+from aiohttp.web import BaseRequest, StreamResponse
 
-from cci_mock.logs import ACCESS, AccessLogger
 from cci_mock.tls import Certificates
+from cci_mock.web.keys import FAULT_KEY
+
+ACCESS = logging.getLogger("cci_mock.access")
+
+
+def fault_of(request: BaseRequest) -> str | None:
+    """The id of the fault rule that answered or delayed this request (web.middlewares)."""
+    value = request.get(FAULT_KEY)
+    return str(value) if value else None
+
+
+class AccessLogger(AbstractAccessLogger):
+    """``GET /api/v1/namespaces 200 1.3ms`` (plus ``fault=<rule>`` when one fired)."""
+
+    def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        if not self.logger.isEnabledFor(logging.INFO):
+            return
+        fields: dict[str, Any] = {"method": request.method, "path": request.path_qs,
+                                  "status": response.status, "ms": round(time * 1000, 2)}
+        fault = fault_of(request)
+        if fault:
+            fields["fault"] = fault
+        text = f"{request.method} {request.path_qs} {response.status} {fields['ms']}ms"
+        if fault:
+            text += f" fault={fault}"
+        self.logger.info(text, extra={"fields": fields})
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
 
 
 @dataclass
@@ -38,8 +76,8 @@ async def start(app: web.Application, host: str = "127.0.0.1", port: int = 0, *,
                 tls_port: int | None = None, certificates: Certificates | None = None,
                 access_log: bool = True) -> Listening:
     """Run the app's start-up, then listen; raises whatever start-up raised."""
-    logging = {"access_log_class": AccessLogger, "access_log": ACCESS} if access_log else {"access_log": None}
-    runner = web.AppRunner(app, handle_signals=False, **logging)
+    logs = {"access_log_class": AccessLogger, "access_log": ACCESS} if access_log else {"access_log": None}
+    runner = web.AppRunner(app, handle_signals=False, **logs)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port, reuse_address=True)

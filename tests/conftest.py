@@ -4,79 +4,33 @@ from __future__ import annotations
 
 import copy
 import inspect
-import json
 import os
-from pathlib import Path
 
 import aiohttp
 import freezegun
 import pytest
 
-from cci_mock import seed
 from cci_mock.app import create_app
 from cci_mock.config import Config
+from cci_mock.core.schema import Validator
+from cci_mock.kinds import SCHEMA_DIR
+
+from support import NAMESPACES, NETWORKS, NS, TOKEN, load_example, namespace_body, network_body
 
 # freezegun walks every loaded module; the kubernetes client's lazy attributes would
 # import pydantic models while datetime is faked, so leave that package alone.
 freezegun.configure(extend_ignore_list=["kubernetes"])
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "fixtures" / "examples"
-SHARED = ROOT.parent / "shared"
-TOKEN = {"X-Auth-Token": "test-token"}
-NS = "kube-test"
-MXJOBS = f"/apis/kubeflow.org/v1/namespaces/{NS}/mxjobs"
-NETWORKS = f"/apis/networking.cci.io/v1beta1/namespaces/{NS}/networks"
-NAMESPACES = "/api/v1/namespaces"
-
-
-def namespace_body(name: str = NS, flavor: str | None = "general-computing") -> dict:
-    """A namespace as Namespace和Network.md creates it (flavor None: no annotation)."""
-    body = seed.namespace_document(name, flavor or "")
-    if flavor is None:
-        body["metadata"]["annotations"] = {}
-    return body
-
-
-def network_body(name: str = "test-network") -> dict:
-    """The Network of Namespace和Network.md, for the test namespace (as sent: no status)."""
-    body = seed.network_document(NS, name)
-    del body["status"]
-    return body
-
-
-MINIMAL_MXJOB_YAML = """apiVersion: kubeflow.org/v1
-kind: MXJob
-metadata: {name: NAME}
-spec:
-  jobMode: MXTrain
-  mxReplicaSpecs:
-    Worker:
-      replicas: REPLICAS
-      restartPolicy: Never
-      template:
-        spec:
-          containers:
-          - name: mxnet
-            image: mxnet:latest
-            resources:
-              limits: {cpu: "1", memory: 2Gi}
-"""
-
-
-def minimal_mxjob_yaml(name: str, replicas: int = 1) -> str:
-    """A small MXJob manifest as a user writes it (limits only: requests are defaulted)."""
-    return MINIMAL_MXJOB_YAML.replace("NAME", name).replace("REPLICAS", str(replicas))
-
-
-def load_example(name: str) -> dict:
-    return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture
 def mxjob() -> dict:
     """A fresh copy of the request example of 创建MXJob.md."""
     return copy.deepcopy(load_example("mxjob-create-request.json"))
+
+
+@pytest.fixture(scope="session")
+def validator() -> Validator:
+    return Validator(SCHEMA_DIR)
 
 
 @pytest.fixture

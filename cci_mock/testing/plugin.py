@@ -104,9 +104,7 @@ def cci_mock_app(cci_mock_config: Config) -> Any:
 
 
 def _token(config: Config) -> str:
-    from cci_mock.testing.server import DEFAULT_TOKEN
-
-    return config.tokens[0] if config.tokens else DEFAULT_TOKEN
+    return config.client_token
 
 
 try:

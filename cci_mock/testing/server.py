@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 from cci_mock.config import Config
 
 T = TypeVar("T")
-DEFAULT_TOKEN = "cci-mock-token"
 TIMEOUT = 30.0
 
 
@@ -38,7 +37,7 @@ class MockServer:
         self.config = config or Config()
         self.host = host
         self.tls = tls
-        self.token = self.config.tokens[0] if self.config.tokens else DEFAULT_TOKEN
+        self.token = self.config.client_token
         self.url = ""
         self.tls_url: str | None = None
         self.kubeconfig = ""
@@ -126,11 +125,16 @@ class MockServer:
 
     # -- state ------------------------------------------------------------------
     @property
+    def backend(self) -> Any:
+        """The Backend (all state and controls); touch it only through :meth:`call`."""
+        from cci_mock.web.keys import BACKEND
+
+        return self.app[BACKEND]
+
+    @property
     def registry(self) -> Any:
         """The registry itself; touch it only through :meth:`call`."""
-        from cci_mock.keys import REGISTRY
-
-        return self.app[REGISTRY]
+        return self.backend.registry
 
     @property
     def headers(self) -> dict[str, str]:
@@ -139,37 +143,29 @@ class MockServer:
 
     def reset(self) -> None:
         """Fresh state: no objects (or the configured fixtures), clock and journal reset."""
-        from cci_mock.keys import reset_state
-
-        self.call(reset_state, self.app)
+        self.call(self.backend.reset)
 
     def load(self, *paths: str | Path) -> list[dict[str, Any]]:
         """Load seed data (files or folders of YAML/JSON) through validation."""
-        from cci_mock import seed
+        from cci_mock.harness import seed
 
         return self.call(seed.load_paths, self.registry, paths)
 
     def namespace(self, name: str, flavor: str = "general-computing") -> dict[str, Any]:
         """A namespace with its Network, Active: ready for workloads."""
-        from cci_mock import seed
+        from cci_mock.harness import seed
 
         return self.call(seed.ready_namespace, self.registry, name, flavor)
 
     def advance(self, seconds: float) -> Any:
         """Move the mock's clock forward; due lifecycle stages are applied. Returns now."""
-        from cci_mock.keys import LIFECYCLE
-
-        def advance() -> Any:
-            self.app[LIFECYCLE].advance(seconds)
-            return self.registry.clock.now()
-
-        return self.call(advance)
+        return self.call(self.backend.advance, seconds)
 
     def state(self) -> dict[str, Any]:
         """Everything, as ``GET /_mock/state`` answers it."""
-        from cci_mock import snapshot
+        from cci_mock.harness import state
 
-        return self.call(snapshot.export_state, self.registry)
+        return self.call(state.export_state, self.registry)
 
     # -- stored objects, for assertions -----------------------------------------
     def _kind(self, name: str) -> Any:
@@ -201,9 +197,7 @@ class MockServer:
     @contextlib.contextmanager
     def fault(self, **rule: Any) -> Iterator[dict[str, Any]]:
         """Install a fault rule for the duration of a ``with`` block."""
-        from cci_mock.faults import FAULTS
-
-        engine = self.app[FAULTS]
+        engine = self.backend.faults
         added = self.call(engine.add, rule)
         try:
             yield added
@@ -220,10 +214,8 @@ class Journal:
     """Thread-safe view of the server's request journal."""
 
     def __init__(self, server: MockServer) -> None:
-        from cci_mock.journal import JOURNAL
-
         self._server = server
-        self._journal = server.app[JOURNAL]
+        self._journal = server.backend.journal
 
     def entries(self, **matchers: Any) -> list[dict[str, Any]]:
         return self._server.call(self._journal.entries, **matchers)

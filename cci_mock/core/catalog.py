@@ -1,0 +1,225 @@
+"""What the mock serves: one declarative Kind entry each, and the path resolver.
+
+An entry says where a kind lives (group, version, plural), what may be done to it
+(verbs, patch types, subresources), how its names are checked, how it answers
+deletes, which CCI errorCodes its failures carry, and which strategy carries its few
+rules. Routing, discovery, the generic handlers, faults, the journal and the
+conformance tests all read this table; the entries themselves live in cci_mock.kinds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from cci_mock.core import errors
+from cci_mock.core.codec import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH
+from cci_mock.core.strategy import Strategy
+
+ALL_VERBS = frozenset(
+    {"create", "get", "list", "update", "patch", "delete", "deletecollection", "watch"}
+)
+CRD_PATCHES = (MERGE_PATCH, JSON_PATCH)  # custom resources: no strategic merge, as upstream
+CORE_PATCHES = (MERGE_PATCH, JSON_PATCH, STRATEGIC_PATCH)
+
+
+@dataclass(frozen=True)
+class Kind:
+    group: str  # "" for the core group
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool = True
+    verbs: frozenset[str] = ALL_VERBS
+    short_names: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ("status",)
+    patch_types: tuple[str, ...] = CRD_PATCHES
+    strategy: Strategy = field(default_factory=Strategy)
+    generation: bool = True  # does metadata.generation count spec changes?
+    # Built-in kinds decode into typed structs: a wrong JSON type is a 400 decode error
+    # there, while custom resources report it as a 422 schema violation.
+    typed: bool = False
+    # May a PUT leave out metadata.resourceVersion? Built-in kinds allow it; custom
+    # resources (the kubeflow jobs) refuse it with a 422, as the apiserver does.
+    unconditional_update: bool = False
+    delete_returns: str = "object"  # "object" | "status" (a Success Status with details)
+    deletecollection_returns: str = "list"  # "list" of deleted items | "status"
+    columns: tuple[tuple[str, str], ...] = ()  # extra table columns: (header, dotted path)
+    # How metadata.name is checked: label, subdomain, dns1035 or path (core.meta).
+    name_style: str = "subdomain"
+    # CCI errorCodes of this kind's failures by (HTTP status, verb family), over the
+    # generic ones of core.errors.
+    error_codes: Mapping[tuple[int, str], str] = field(default_factory=dict)
+    # The kind whose objects are the namespaces other objects live in.
+    defines_namespaces: bool = False
+    # The schema file's name (kinds/schemas/<schema>.json) when it is not the kind's own
+    # (Volcano's Job would clash with batch/v1's).
+    schema: str = ""
+
+    @property
+    def schema_name(self) -> str:
+        return self.schema or self.kind
+
+    @cached_property
+    def aliases(self) -> frozenset[str]:
+        """Every name a user may give the kind, lower-cased: MXJob, mxjobs, mxjob,
+        mxjobs.kubeflow.org, short names."""
+        names = (self.kind, self.plural, self.singular, self.key, *self.short_names)
+        return frozenset(n.lower() for n in names)
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def key(self) -> str:
+        """Store key; one per resource regardless of version."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def list_kind(self) -> str:
+        return f"{self.kind}List"
+
+    @property
+    def prefix(self) -> str:
+        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+
+    def collection_path(self, namespace: str | None) -> str:
+        if self.namespaced and namespace:
+            return f"{self.prefix}/namespaces/{namespace}/{self.plural}"
+        return f"{self.prefix}/{self.plural}"
+
+    def self_link(self, namespace: str | None, name: str) -> str:
+        return f"{self.collection_path(namespace)}/{name}"
+
+    def error_code(self, code: int, verb: str | None) -> str:
+        """The CCI errorCode for a ``code`` failure of ``verb`` on this kind ("" if none)."""
+        return errors.error_code_for(code, verb, dict(self.error_codes), self.namespaced)
+
+
+class Catalog:
+    """Lookups by (api group version, plural) and by kind name, built once."""
+
+    def __init__(self, kinds: Iterable[Kind], schema_dir: Path | None = None) -> None:
+        self.kinds = tuple(kinds)
+        self.schema_dir = schema_dir
+        self._by_path = {(k.group, k.version, k.plural): k for k in self.kinds}
+        self._by_kind = {(k.api_version, k.kind): k for k in self.kinds}
+        self._by_alias = {alias: k for k in self.kinds for alias in k.aliases}
+        self._by_key = {k.key: k for k in self.kinds}
+        self.namespace_kind = next((k for k in self.kinds if k.defines_namespaces), None)
+        self.groups: dict[str, list[str]] = {}
+        for k in self.kinds:
+            versions = self.groups.setdefault(k.group, [])
+            if k.version not in versions:
+                versions.append(k.version)
+
+    def resolve(self, group: str, version: str, plural: str) -> Kind | None:
+        return self._by_path.get((group, version, plural))
+
+    def by_kind(self, api_version: str, kind: str) -> Kind | None:
+        return self._by_kind.get((api_version, kind))
+
+    def by_key(self, key: str) -> Kind | None:
+        """A kind by its store key (``mxjobs.kubeflow.org``, ``namespaces``)."""
+        return self._by_key.get(key)
+
+    def find(self, name: str) -> Kind | None:
+        """A kind by any of its names (see Kind.aliases), case-insensitive."""
+        return self._by_alias.get(name.lower())
+
+    def in_group_version(self, group: str, version: str) -> list[Kind]:
+        return [k for k in self.kinds if k.group == group and k.version == version]
+
+    def has_group_version(self, group: str, version: str) -> bool:
+        return version in self.groups.get(group, ())
+
+    @cached_property
+    def aliases(self) -> frozenset[str]:
+        """Every name of every kind (fault rules and journal filters accept these)."""
+        return frozenset(self._by_alias)
+
+
+# -- resolving a request path ---------------------------------------------------------
+
+COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
+OBJECT_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+SUBRESOURCE_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch"}
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a request addresses. ``kind`` None with ``discovery`` set: a discovery document."""
+
+    kind: Kind | None = None
+    verb: str | None = None  # None: the path exists but not for this method (405)
+    namespace: str | None = None
+    name: str | None = None
+    subresource: str | None = None
+    discovery: tuple[str, str] | None = None  # (group, version); ("api", "") / ("apis", "") for the roots
+
+    @property
+    def found(self) -> bool:
+        return self.kind is not None or self.discovery is not None
+
+
+NOT_FOUND = Route()
+
+
+def _is_watch(query: Mapping[str, str] | None) -> bool:
+    return bool(query) and query.get("watch", "").lower() in ("true", "1")
+
+
+def resolve(catalog: Catalog, method: str, path: str,
+            query: Mapping[str, str] | None = None) -> Route:
+    """(kind, verb, namespace, name, subresource) of a request, by dictionary lookups only."""
+    parts = [p for p in path.split("/") if p]
+    if not parts or parts[0] not in ("api", "apis"):
+        return NOT_FOUND
+    if parts[0] == "api":
+        if len(parts) == 1:
+            return Route(discovery=("api", ""))
+        group, version, rest = "", parts[1], parts[2:]
+    else:
+        if len(parts) < 3:
+            return Route(discovery=("apis", "")) if len(parts) == 1 else NOT_FOUND
+        group, version, rest = parts[1], parts[2], parts[3:]
+    if not catalog.has_group_version(group, version):
+        return NOT_FOUND
+    if not rest:
+        return Route(discovery=(group, version))
+
+    namespace = None
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        candidate = catalog.resolve(group, version, rest[2])
+        if candidate is not None and candidate.namespaced:
+            namespace, rest = rest[1], rest[2:]
+    kind = catalog.resolve(group, version, rest[0])
+    if kind is None or len(rest) > 3:
+        return NOT_FOUND
+    if kind.namespaced and namespace is None and len(rest) > 1:
+        return NOT_FOUND  # namespaced objects are only addressed inside a namespace
+
+    if len(rest) == 1:
+        verb = COLLECTION_VERBS.get(method)
+        if verb == "list" and _is_watch(query):
+            verb = "watch"
+        if verb in ("create", "deletecollection") and kind.namespaced and namespace is None:
+            verb = None  # all-namespace collections are read-only
+        name = subresource = None
+    elif len(rest) == 2:
+        verb, name, subresource = OBJECT_VERBS.get(method), rest[1], None
+    else:
+        name, subresource = rest[1], rest[2]
+        if subresource not in kind.subresources:
+            return NOT_FOUND
+        verb = SUBRESOURCE_VERBS.get(method)
+    if verb is not None and verb not in kind.verbs:
+        verb = None
+    return Route(kind=kind, verb=verb, namespace=namespace, name=name, subresource=subresource)

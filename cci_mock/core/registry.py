@@ -1,0 +1,425 @@
+"""The verb pipeline: create, get, list, update, patch, delete, deletecollection.
+
+Plain Python (no aiohttp), so handlers, the admin API, seed loading, the pytest
+plugin and the lifecycle controllers all drive the same code. Each verb runs the
+kind's strategy hooks in a fixed order and raises :class:`errors.ApiError` for
+anything the client got wrong. It knows kinds only through the catalog: the kind
+whose objects are namespaces is the catalog's ``namespace_kind``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from cci_mock.core import codec, errors, fields, patch
+from cci_mock.core.catalog import Catalog, Kind
+from cci_mock.core.causes import cause, merge_causes
+from cci_mock.core.clock import Clock, rfc3339
+from cci_mock.core.meta import SERVER_OWNED, object_meta
+from cci_mock.core.schema import Validator
+from cci_mock.core.store import Obj, Store
+from cci_mock.core.strategy import Context
+from cci_mock.core.tenant import Tenant, make_tenant
+
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # as upstream: no vowels, no look-alikes
+
+
+@dataclass
+class Options:
+    """Per-request knobs taken from the query string."""
+
+    dry_run: bool = False
+    field_validation: str = "Warn"  # Ignore | Warn | Strict
+
+
+@dataclass
+class Result:
+    """An answer body plus the warnings to send with it (``Warning`` headers)."""
+
+    body: Obj
+    warnings: list[str] = field(default_factory=list)
+
+
+class Registry:
+    def __init__(self, catalog: Catalog, store: Store | None = None, clock: Clock | None = None,
+                 validator: Validator | None = None, seed: int | None = None,
+                 validate: bool = True) -> None:
+        self.catalog = catalog
+        self.store = store or Store()
+        self.clock = clock or Clock()
+        self._seed = seed
+        self.rng = random.Random(seed)
+        self._tenant: Tenant | None = None
+        self.validator = validator or Validator(catalog.schema_dir)
+        self.context = Context(self.clock, self.rng, lambda: self.tenant)
+        self.validate = validate  # False: schemas and kind rules are skipped (benchmarks only)
+
+    @property
+    def tenant(self) -> Tenant:
+        """The fake CCI account (made on first use: Faker is slow to import)."""
+        if self._tenant is None:
+            self._tenant = make_tenant(self._seed)
+        return self._tenant
+
+    def reset(self) -> None:
+        """Fresh state: no objects, revision 0, clock offset 0, generator re-seeded."""
+        self.store.reset()
+        self.clock.reset()
+        self.rng.seed(self._seed)
+
+    # -- helpers ----------------------------------------------------------------
+    def new_uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def require_namespace(self, kind: Kind, namespace: str | None) -> str:
+        """The namespace a call on ``kind`` works in ("" for cluster kinds); 404 if absent."""
+        if not kind.namespaced:
+            return ""
+        if not namespace:
+            raise errors.bad_request("a namespace is required for " + kind.plural)
+        holder = self.catalog.namespace_kind
+        if holder is not None and self.store.get(holder.key, "", namespace) is None:
+            raise errors.not_found(holder.plural, holder.group, namespace)
+        return namespace
+
+    def _existing(self, kind: Kind, namespace: str, name: str) -> Obj:
+        obj = self.store.get(kind.key, namespace, name)
+        if obj is None:
+            raise errors.not_found(kind.plural, kind.group, name)
+        return obj
+
+    def _check_type(self, kind: Kind, body: Any) -> dict[str, Any]:
+        """The body must be an object of this endpoint's kind; fill apiVersion/kind if absent."""
+        if not isinstance(body, dict):
+            raise errors.bad_request(f"the request body must be a JSON object, not {codec.a_json_type(body)}")
+        body = codec.clone(body)
+        api_version, kind_name = body.get("apiVersion"), body.get("kind")
+        if api_version not in (None, kind.api_version):
+            raise errors.bad_request(
+                f"the API version in the data ({api_version}) does not match the expected "
+                f"API version ({kind.api_version})")
+        if kind_name not in (None, kind.kind):
+            raise errors.bad_request(
+                f"the kind in the data ({kind_name}) does not match the expected kind ({kind.kind})")
+        body["apiVersion"], body["kind"] = kind.api_version, kind.kind
+        metadata = body.setdefault("metadata", {})
+        if not isinstance(metadata, dict):
+            raise errors.bad_request(f"metadata must be an object, not {codec.a_json_type(metadata)}")
+        return body
+
+    def _check_namespace_field(self, kind: Kind, body: Obj, namespace: str) -> None:
+        metadata = body["metadata"]
+        sent = metadata.get("namespace")
+        if not kind.namespaced:
+            metadata.pop("namespace", None)
+            return
+        if sent not in (None, "", namespace):
+            raise errors.bad_request(
+                "the namespace of the provided object does not match the namespace sent on "
+                f"the request ({sent!r} != {namespace!r})")
+        metadata["namespace"] = namespace
+
+    def _validate(self, kind: Kind, obj: Obj, options: Options) -> tuple[list[dict], list[str]]:
+        """Schema, metadata rules and the kind's own rules: every cause, and the warnings
+        for unknown fields."""
+        if not self.validate:
+            return [], []
+        result = self.validator.check(kind.schema_name, obj,
+                                      strict=options.field_validation == "Strict")
+        if kind.typed and result.mistyped:
+            raise kind.strategy.decode_error(kind, [c for c in result.causes
+                                                    if c["field"] in result.mistyped])
+        causes = list(result.causes)
+        warnings: list[str] = []
+        if result.unknown:
+            if options.field_validation == "Strict":
+                existing = {c.get("field") for c in causes}
+                causes.extend(cause("FieldValueInvalid", path, f'unknown field "{path}"')
+                              for path in result.unknown if path not in existing)
+            elif options.field_validation != "Ignore":
+                warnings = [f'unknown field "{path}"' for path in result.unknown]
+        meta = object_meta(obj.get("metadata"), name_style=kind.name_style,
+                           namespaced=kind.namespaced)
+        return merge_causes(causes, meta, kind.strategy.validate(obj)), warnings
+
+    def _raise_if(self, kind: Kind, name: str | None, causes: list[dict]) -> None:
+        if causes:
+            raise kind.strategy.invalid_error(kind, name, causes)
+
+    # -- create -----------------------------------------------------------------
+    def create(self, kind: Kind, namespace: str | None, body: Any,
+               options: Options | None = None) -> Result:
+        options = options or Options()
+        namespace = self.require_namespace(kind, namespace)
+        obj = self._check_type(kind, body)
+        self._check_namespace_field(kind, obj, namespace)
+        metadata = obj["metadata"]
+        for key in SERVER_OWNED:
+            metadata.pop(key, None)
+        name = metadata.get("name")
+        if not name and isinstance(metadata.get("generateName"), str) and metadata["generateName"]:
+            name = metadata["name"] = self._generate_name(kind, namespace, metadata["generateName"])
+        if not name:
+            raise errors.invalid(kind.kind, kind.group, None, [cause(
+                "FieldValueRequired", "metadata.name", "Required value: name or generateName is required")])
+        kind.strategy.defaults(obj)
+        kind.strategy.prepare_for_create(obj, self.context)
+        causes, warnings = self._validate(kind, obj, options)
+        self._raise_if(kind, name if isinstance(name, str) else None, causes)
+        if self.store.get(kind.key, namespace, name) is not None:
+            raise errors.already_exists(kind.plural, kind.group, name,
+                                        error_code=kind.error_code(409, "create"))
+        metadata["uid"] = self.new_uid()
+        metadata["creationTimestamp"] = rfc3339(self.clock.now())
+        metadata["selfLink"] = kind.self_link(namespace or None, name)
+        if kind.generation:
+            metadata["generation"] = 1
+        obj = _canonical(obj)
+        if options.dry_run:
+            metadata["resourceVersion"] = self.store.resource_version
+        else:
+            metadata["resourceVersion"] = self.store.next_resource_version()
+            self.store.put(kind.key, namespace, name, obj, "ADDED")
+        return Result(obj, warnings)
+
+    def _generate_name(self, kind: Kind, namespace: str, prefix: str) -> str:
+        for _ in range(16):
+            name = prefix + "".join(self.rng.choice(_NAME_CHARS) for _ in range(5))
+            if self.store.get(kind.key, namespace, name) is None:
+                return name
+        raise errors.ApiError(409, f"could not generate a unique name from {prefix!r}",
+                              reason="AlreadyExists")
+
+    # -- reads ------------------------------------------------------------------
+    def get(self, kind: Kind, namespace: str | None, name: str) -> Obj:
+        namespace = self.require_namespace(kind, namespace)
+        return self._existing(kind, namespace, name)
+
+    def list(self, kind: Kind, namespace: str | None, *, label_selector: str | None = None,
+             field_selector: str | None = None, limit: int | None = None,
+             continue_token: str | None = None) -> Obj:
+        """A ``XxxList``; namespace None lists across all namespaces."""
+        namespace, items = self._matching(kind, namespace, label_selector, field_selector)
+        start_after = _decode_continue(continue_token) if continue_token else None
+        if start_after is not None:
+            items = [o for o in items if _sort_key(o) > start_after]
+        more = ""
+        if limit and limit > 0 and len(items) > limit:
+            items = items[:limit]
+            more = _encode_continue(_sort_key(items[-1]))
+        return self._list_document(kind, namespace, items, more)
+
+    def _list_document(self, kind: Kind, namespace: str | None, items: list[Obj],
+                       more: str = "") -> Obj:
+        return {
+            "apiVersion": kind.api_version,
+            "kind": kind.list_kind,
+            "metadata": {
+                "continue": more,
+                "resourceVersion": self.store.resource_version,
+                "selfLink": kind.collection_path(namespace),
+            },
+            "items": items,
+        }
+
+    def _matching(self, kind: Kind, namespace: str | None, label_selector: str | None,
+                  field_selector: str | None) -> tuple[str | None, list[Obj]]:
+        """Objects a list or delete-collection addresses, in (namespace, name) order."""
+        if namespace is not None or not kind.namespaced:
+            namespace = self.require_namespace(kind, namespace) if kind.namespaced else None
+        items = self._select(kind, namespace, label_selector, field_selector)
+        items.sort(key=_sort_key)
+        return namespace, items
+
+    def _select(self, kind: Kind, namespace: str | None, label_selector: str | None,
+                field_selector: str | None) -> list[Obj]:
+        by_label = fields.label_selector(label_selector)
+        by_field = fields.field_selector(field_selector)
+        items = self.store.items(kind.key, namespace)
+        if by_label:
+            items = filter(by_label, items)
+        if by_field:
+            items = filter(by_field, items)
+        return list(items)
+
+    # -- update / patch ---------------------------------------------------------
+    def update(self, kind: Kind, namespace: str | None, name: str, body: Any,
+               options: Options | None = None) -> Result:
+        namespace = self.require_namespace(kind, namespace)
+        new = self._check_type(kind, body)
+        _check_name(new, name)
+        old = self._existing(kind, namespace, name)
+        if not kind.unconditional_update and new["metadata"].get("resourceVersion") in (None, ""):
+            raise errors.invalid(kind.kind, kind.group, name, [cause(
+                "FieldValueInvalid", "metadata.resourceVersion",
+                "Invalid value: 0x0: must be specified for an update")])
+        return self._update(kind, namespace, name, new, old, options or Options())
+
+    def patch(self, kind: Kind, namespace: str | None, name: str, patch_type: str, body: Any,
+              options: Options | None = None) -> Result:
+        namespace = self.require_namespace(kind, namespace)
+        old = self._existing(kind, namespace, name)
+        patched = patch.apply(patch_type, old, body)
+        new = self._check_type(kind, patched)
+        return self._update(kind, namespace, name, new, old, options or Options())
+
+    def _update(self, kind: Kind, namespace: str, name: str, new: Obj, old: Obj,
+                options: Options) -> Result:
+        metadata = new["metadata"]
+        _check_name(new, name)
+        metadata["name"] = name
+        self._check_namespace_field(kind, new, namespace)
+        old_meta = old["metadata"]
+        _check_fresh(kind, name, new, old)
+        for key in SERVER_OWNED:
+            metadata.pop(key, None)
+            if key in old_meta and key != "resourceVersion":
+                metadata[key] = old_meta[key]
+        kind.strategy.defaults(new)
+        kind.strategy.prepare_for_update(new, old)
+        causes, warnings = self._validate(kind, new, options)
+        causes.extend(kind.strategy.validate_update(new, old))
+        self._raise_if(kind, name, causes)
+        metadata["resourceVersion"] = old_meta["resourceVersion"]
+        if new == old:  # a no-op update writes nothing and keeps the resourceVersion
+            return Result(old, warnings)
+        if kind.generation and new.get("spec") != old.get("spec"):
+            metadata["generation"] = old_meta.get("generation", 1) + 1
+        new = _canonical(new)
+        if not options.dry_run:
+            metadata["resourceVersion"] = self.store.next_resource_version()
+            self.store.put(kind.key, namespace, name, new, "MODIFIED")
+        return Result(new, warnings)
+
+    def update_status(self, kind: Kind, namespace: str | None, name: str, body: Any) -> Result:
+        """PUT .../status: only the status changes; spec and metadata stay as stored."""
+        namespace = self.require_namespace(kind, namespace)
+        new = self._check_type(kind, body)
+        old = self._existing(kind, namespace, name)
+        return self._write_status(kind, namespace, name, new, old)
+
+    def patch_status(self, kind: Kind, namespace: str | None, name: str, patch_type: str,
+                     body: Any) -> Result:
+        namespace = self.require_namespace(kind, namespace)
+        old = self._existing(kind, namespace, name)
+        new = self._check_type(kind, patch.apply(patch_type, old, body))
+        return self._write_status(kind, namespace, name, new, old)
+
+    def _write_status(self, kind: Kind, namespace: str, name: str, new: Obj, old: Obj) -> Result:
+        _check_fresh(kind, name, new, old)
+        status = new.get("status")
+        if not isinstance(status, dict):
+            raise errors.invalid(kind.kind, kind.group, name, [cause(
+                "FieldValueInvalid", "status", "Invalid value: status must be an object")])
+        if status == old.get("status"):
+            return Result(old)
+        return Result(self.write_status(kind, namespace, name, status))
+
+    def write_status(self, kind: Kind, namespace: str, name: str, status: dict[str, Any]) -> Obj:
+        """Replace an object's status (controllers, the /status subresource)."""
+        old = self._existing(kind, namespace, name)
+        new = dict(old)
+        new["metadata"] = dict(old["metadata"])
+        new["status"] = status
+        new["metadata"]["resourceVersion"] = self.store.next_resource_version()
+        self.store.put(kind.key, namespace, name, new, "MODIFIED")
+        return new
+
+    # -- delete -----------------------------------------------------------------
+    def delete(self, kind: Kind, namespace: str | None, name: str,
+               preconditions: dict[str, Any] | None = None,
+               options: Options | None = None) -> Obj:
+        namespace = self.require_namespace(kind, namespace)
+        obj = self._existing(kind, namespace, name)
+        self._check_preconditions(kind, obj, preconditions or {})
+        if not (options and options.dry_run):
+            self._remove(kind, namespace, obj)
+        if kind.delete_returns == "status":
+            return _success(kind, obj)
+        return obj
+
+    def _check_preconditions(self, kind: Kind, obj: Obj, preconditions: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        for key, mine in (("uid", meta["uid"]), ("resourceVersion", meta["resourceVersion"])):
+            wanted = preconditions.get(key)
+            if wanted not in (None, "") and wanted != mine:
+                raise errors.conflict(
+                    kind.plural, kind.group, meta["name"],
+                    f"Precondition failed: {key} in precondition: {wanted}, {key} in object meta: {mine}")
+
+    def _remove(self, kind: Kind, namespace: str, obj: Obj) -> None:
+        self.store.delete(kind.key, namespace, obj["metadata"]["name"])
+        kind.strategy.after_delete(self.store, obj)
+
+    def delete_collection(self, kind: Kind, namespace: str | None, *,
+                          label_selector: str | None = None, field_selector: str | None = None,
+                          options: Options | None = None) -> Obj:
+        namespace, items = self._matching(kind, namespace, label_selector, field_selector)
+        if not (options and options.dry_run):
+            for obj in items:
+                self._remove(kind, obj["metadata"].get("namespace", ""), obj)
+        if kind.deletecollection_returns == "status":
+            return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                    "details": {"group": kind.group, "kind": kind.plural}}
+        return self._list_document(kind, namespace, items)
+
+
+_FIRST, _LAST = ("apiVersion", "kind", "metadata", "spec"), ("status",)
+
+
+def _canonical(obj: Obj) -> Obj:
+    """Top-level keys in the order Kubernetes writes them: apiVersion, kind, metadata,
+    spec, anything else, status (clients that print raw JSON read it that way)."""
+    ordered = {key: obj[key] for key in _FIRST if key in obj}
+    ordered.update((key, value) for key, value in obj.items() if key not in ordered
+                   and key not in _LAST)
+    ordered.update((key, obj[key]) for key in _LAST if key in obj)
+    return ordered
+
+
+def _check_fresh(kind: Kind, name: str, new: Obj, old: Obj) -> None:
+    """A write that names a resourceVersion must name the stored one (409 otherwise)."""
+    sent = new["metadata"].get("resourceVersion")
+    if sent not in (None, "") and sent != old["metadata"]["resourceVersion"]:
+        raise errors.conflict(kind.plural, kind.group, name, errors.STALE)
+
+
+def _check_name(obj: Obj, name: str) -> None:
+    sent = obj["metadata"].get("name")
+    if sent not in (None, name):
+        raise errors.bad_request(
+            f"the name of the object ({sent}) does not match the name on the URL ({name})")
+
+
+def _success(kind: Kind, obj: Obj) -> Obj:
+    """The Success Status 删除MXJob.md shows: details name, group, kind (plural), uid."""
+    details = {"name": obj["metadata"]["name"], "group": kind.group, "kind": kind.plural,
+               "uid": obj["metadata"]["uid"]}
+    if not kind.group:
+        del details["group"]
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+            "details": details}
+
+
+def _sort_key(obj: Obj) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return (meta.get("namespace", ""), meta["name"])
+
+
+def _encode_continue(key: tuple[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
+
+
+def _decode_continue(token: str) -> tuple[str, str]:
+    try:
+        namespace, name = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return (str(namespace), str(name))
+    except (binascii.Error, ValueError, TypeError):
+        raise errors.ApiError(410, "the provided continue parameter is too old or malformed",
+                              reason="Expired") from None

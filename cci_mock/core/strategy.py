@@ -1,0 +1,103 @@
+"""The default strategy, and the small context its hooks get.
+
+A kind with nothing special uses :class:`Strategy` as it is; a kind with rules
+subclasses it in cci_mock.kinds and overrides a few hooks. Hooks see a
+:class:`Context` (the clock, the seeded random generator, the fake tenant), never the
+registry, so kinds depend on core and nothing depends back on kinds.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cci_mock.core import errors
+from cci_mock.core.clock import Clock
+from cci_mock.core.tenant import Tenant
+
+if TYPE_CHECKING:
+    from cci_mock.core.catalog import Kind
+    from cci_mock.core.store import Store
+
+Obj = dict[str, Any]
+
+
+@dataclass
+class Context:
+    """What a hook may use: time, randomness and the account, all owned by the app."""
+
+    clock: Clock
+    rng: random.Random
+    _tenant: Callable[[], Tenant] = field(repr=False)
+
+    @property
+    def tenant(self) -> Tenant:
+        """The fake CCI account (made on first use: Faker is slow to import)."""
+        return self._tenant()
+
+
+class Strategy:
+    """Hooks, in the order the registry calls them.
+
+    create: defaults -> prepare_for_create -> (schema + metadata rules) -> validate
+    update: defaults -> prepare_for_update -> (schema + metadata rules) -> validate
+            -> validate_update
+    Both may add causes; the registry turns causes into one error via ``invalid_error``.
+    """
+
+    # Dotted paths an update may change; None = anything outside server-owned fields.
+    mutable_paths: tuple[str, ...] | None = None
+
+    def initial_status(self, obj: Obj) -> Obj | None:
+        """Status a new object starts with (None: the kind has no status)."""
+        return {}
+
+    def defaults(self, obj: Obj) -> None:
+        """Fill what the client left out, on every write (as Kubernetes defaulting runs
+        whenever a body is decoded), so that resending a body unchanged is a no-op."""
+
+    def prepare_for_create(self, obj: Obj, context: Context) -> None:
+        status = self.initial_status(obj)
+        if status is None:
+            obj.pop("status", None)
+        else:
+            obj["status"] = status
+
+    def validate(self, obj: Obj) -> list[dict]:
+        """The kind's own rules beyond its schema and the metadata rules."""
+        return []
+
+    def prepare_for_update(self, new: Obj, old: Obj) -> None:
+        """Status is owned by the server (the /status subresource), not by updates."""
+        if "status" in old:
+            new["status"] = old["status"]
+        else:
+            new.pop("status", None)
+
+    def validate_update(self, new: Obj, old: Obj) -> list[dict]:
+        if self.mutable_paths is None:
+            return []
+        from cci_mock.core.meta import immutable_changes
+
+        return immutable_changes(old, new, list(self.mutable_paths))
+
+    def after_delete(self, store: Store, obj: Obj) -> None:
+        """Called once the object is gone (namespaces take their contents along)."""
+
+    def stage_value(self, function: str, argument: str, obj: Obj) -> Any:
+        """A lifecycle stage template ``{function:argument}`` the kind knows how to fill
+        (the kubeflow jobs expand ``{replicas:active}``); KeyError when it does not."""
+        raise KeyError(function)
+
+    def decode_error(self, kind: Kind, causes: list[dict],
+                     error_code: str | None = None) -> errors.ApiError:
+        """A body whose JSON types do not fit a built-in kind cannot be decoded: 400."""
+        fields = ", ".join(c["field"] for c in causes)
+        return errors.bad_request(
+            f'{kind.kind} in version "{kind.version}" cannot be handled as a {kind.kind}: '
+            f"wrong JSON type at {fields}", error_code=error_code, causes=causes)
+
+    def invalid_error(self, kind: Kind, name: str | None, causes: list[dict]) -> errors.ApiError:
+        return errors.invalid(kind.kind, kind.group, name, causes)

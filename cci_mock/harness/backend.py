@@ -1,0 +1,91 @@
+"""One mock's whole state and the controls a tester has over it, apart from HTTP
+(as moto keeps each service's state in a backend).
+
+A Backend is the registry (store, clock, random generator), the lifecycle engine,
+the fault engine and the request journal, plus the baseline a reset returns to (the
+seed fixtures). The web layer, the admin API and the pytest plugin all talk to it;
+nothing in it imports aiohttp.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from cci_mock.config import Config
+from cci_mock.controllers import Lifecycle, load_stages
+from cci_mock.core import errors
+from cci_mock.core.catalog import Catalog
+from cci_mock.core.clock import Clock
+from cci_mock.core.registry import Registry
+from cci_mock.harness import seed, state
+from cci_mock.harness.faults import FaultEngine, install_configured
+from cci_mock.harness.journal import Journal
+from cci_mock.kinds import STAGES_DIR, default_catalog
+
+log = logging.getLogger("cci_mock")
+
+
+class Backend:
+    def __init__(self, config: Config | None = None, *, catalog: Catalog | None = None,
+                 registry: Registry | None = None) -> None:
+        self.config = config = config or Config()
+        self.registry = registry or Registry(
+            catalog or default_catalog(), seed=config.seed,
+            clock=Clock(offset=config.clock_offset, scale=config.clock_scale))
+        self.lifecycle = Lifecycle(self.registry, load_stages(config.lifecycle, STAGES_DIR))
+        self.faults = FaultEngine(self.registry.catalog.aliases, default_seed=config.seed)
+        install_configured(self.faults, config.faults, config.faults_file)
+        self.journal = Journal(config.journal_size)
+        self.baseline: dict[str, Any] | None = None  # what a reset returns to (seed fixtures)
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.registry.catalog
+
+    @property
+    def clock(self) -> Clock:
+        return self.registry.clock
+
+    def load_initial_state(self) -> None:
+        """Fixtures (remembered as the baseline), then the snapshot file if one exists; a
+        broken one fails the start loudly (ValueError naming the file)."""
+        config = self.config
+        if config.fixtures:
+            objects = seed.load_paths(self.registry, config.fixtures)
+            log.info("loaded %d seed objects from %s", len(objects), ", ".join(config.fixtures))
+            self.baseline = state.export_state(self.registry)
+        if config.snapshot:
+            document = state.read(config.snapshot)
+            if document is not None:
+                try:
+                    state.import_state(self.registry, document)
+                except errors.ApiError as error:
+                    raise ValueError(f"snapshot {config.snapshot}: {error.message}") from None
+                log.info("state restored from snapshot %s", config.snapshot)
+        self.lifecycle.rebuild()
+
+    def reset(self) -> None:
+        """Everything back to a fresh start, in microseconds: no objects (or the baseline),
+        clock and generator as configured, configured fault rules only, empty journal."""
+        self.registry.reset()
+        if self.baseline is not None:
+            state.apply_state(self.registry, self.baseline)
+        self.lifecycle.rebuild()
+        self.faults.reset()
+        self.journal.clear()
+
+    def tick(self) -> int:
+        """Apply the lifecycle stages that are due."""
+        return self.lifecycle.tick()
+
+    def advance(self, seconds: float) -> datetime:
+        """Move the mock's clock forward and apply what fell due; returns the new now."""
+        self.lifecycle.advance(seconds)
+        return self.registry.clock.now()
+
+    def import_state(self, document: Any) -> None:
+        """Replace everything with a state document, checked whole first."""
+        state.import_state(self.registry, document)
+        self.lifecycle.rebuild()

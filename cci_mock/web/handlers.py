@@ -1,0 +1,146 @@
+"""The thin HTTP layer: parse -> registry verb -> encode. A few lines per verb."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from cci_mock.core import codec, errors
+from cci_mock.core.catalog import Kind, Route
+from cci_mock.core.registry import Registry
+from cci_mock.web import discovery, tables, watch
+from cci_mock.web.keys import BACKEND
+from cci_mock.web.protocol import (
+    BODY_TYPES,
+    int_param,
+    options,
+    read_body,
+    respond,
+    route_of,
+    wants_table,
+)
+
+
+async def api(request: web.Request) -> web.StreamResponse:
+    """Every /api and /apis request lands here."""
+    route = route_of(request)
+    backend = request.app[BACKEND]
+    registry = backend.registry
+    backend.tick()  # due lifecycle stages land before anyone reads
+    if not route.found:
+        raise errors.path_not_found()
+    if route.discovery is not None:
+        if request.method != "GET":
+            raise errors.method_not_allowed(request.method)
+        return respond(request, discovery.discovery(registry.catalog, *route.discovery))
+    if route.verb is None:
+        raise errors.method_not_allowed(request.method)
+    kind = route.kind
+    assert kind is not None
+    return await VERBS[route.verb](request, registry, kind, route)
+
+
+async def _create(request: web.Request, registry: Registry, kind: Kind, route: Route):
+    body = await read_body(request, BODY_TYPES)
+    result = registry.create(kind, route.namespace, body, options(request))
+    return respond(request, result.body, 201, result.warnings)
+
+
+async def _get(request: web.Request, registry: Registry, kind: Kind, route: Route):
+    assert route.name is not None
+    obj = registry.get(kind, route.namespace, route.name)
+    if wants_table(request):
+        return respond(request, tables.table(kind, [obj], registry.clock.now(), None))
+    return respond(request, obj)
+
+
+async def _list(request: web.Request, registry: Registry, kind: Kind, route: Route):
+    query = request.query
+    doc = registry.list(kind, route.namespace, label_selector=query.get("labelSelector"),
+                        field_selector=query.get("fieldSelector"),
+                        limit=int_param(request, "limit"), continue_token=query.get("continue"))
+    if wants_table(request):
+        doc = tables.table(kind, doc["items"], registry.clock.now(), doc["metadata"])
+    return respond(request, doc)
+
+
+async def _update(request: web.Request, registry: Registry, kind: Kind, route: Route):
+    assert route.name is not None
+    body = await read_body(request, BODY_TYPES)
+    if route.subresource == "status":
+        result = registry.update_status(kind, route.namespace, route.name, body)
+    else:
+        result = registry.update(kind, route.namespace, route.name, body, options(request))
+    return respond(request, result.body, 200, result.warnings)
+
+
+async def _patch(request: web.Request, registry: Registry, kind: Kind, route: Route):
+    assert route.name is not None
+    media = codec.media_type(request.headers.get("Content-Type")) or codec.MERGE_PATCH
+    body = await read_body(request, kind.patch_types, default=codec.MERGE_PATCH)
+    if route.subresource == "status":
+        result = registry.patch_status(kind, route.namespace, route.name, media, body)
+    else:
+        result = registry.patch(kind, route.namespace, route.name, media, body, options(request))
+    return respond(request, result.body, 200, result.warnings)
+
+
+async def _delete_options(request: web.Request) -> dict[str, Any]:
+    """DeleteOptions may come as a body (preconditions) or not at all."""
+    if not request.can_read_body or not (await request.read()).strip():
+        return {}
+    body = await read_body(request, BODY_TYPES)  # aiohttp keeps the bytes already read
+    if not isinstance(body, dict):
+        raise errors.bad_request("DeleteOptions must be a JSON object")
+    return body
+
+
+async def _delete(request: web.Request, registry: Registry, kind: Kind, route: Route):
+    assert route.name is not None
+    delete_options = await _delete_options(request)
+    preconditions = delete_options.get("preconditions") or {}
+    if not isinstance(preconditions, dict):
+        raise errors.bad_request("preconditions must be an object")
+    body = registry.delete(kind, route.namespace, route.name, preconditions, options(request))
+    return respond(request, body)
+
+
+async def _delete_collection(request: web.Request, registry: Registry, kind: Kind, route: Route):
+    await _delete_options(request)
+    query = request.query
+    body = registry.delete_collection(kind, route.namespace,
+                                      label_selector=query.get("labelSelector"),
+                                      field_selector=query.get("fieldSelector"),
+                                      options=options(request))
+    return respond(request, body)
+
+
+async def _watch(request: web.Request, registry: Registry, kind: Kind, route: Route):
+    timeout = int_param(request, "timeoutSeconds") or 1800
+    return await watch.stream(request, registry, kind, route.namespace, timeout)
+
+
+VERBS = {
+    "create": _create,
+    "get": _get,
+    "list": _list,
+    "update": _update,
+    "patch": _patch,
+    "delete": _delete,
+    "deletecollection": _delete_collection,
+    "watch": _watch,
+}
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.Response(text="ok")
+
+
+async def version(request: web.Request) -> web.Response:
+    from cci_mock import __version__
+
+    return respond(request, {
+        "major": "1", "minor": "19", "gitVersion": f"v1.19.0-cci-mock-{__version__}",
+        "platform": "linux/amd64", "goVersion": "go1.15", "compiler": "gc",
+    })
