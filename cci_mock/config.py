@@ -19,7 +19,7 @@ class Config:
     seed: int | None = 0
     # Largest request body accepted (kube-apiserver's limit is 3 MiB).
     max_body_bytes: int = 3 * 1024 * 1024
-    # Fault rules installed at start (dicts, see cci_mock.faults) and a file to load more from.
+    # Fault rules installed at start (dicts, see cci_mock.harness.faults) and a file to load more from.
     faults: list[dict[str, Any]] = field(default_factory=list)
     faults_file: str | None = None
     # How many requests the journal keeps (a ring buffer).

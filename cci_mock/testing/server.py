@@ -193,7 +193,7 @@ class MockServer:
         namespace = namespace or (body.get("metadata") or {}).get("namespace")
         return self.call(lambda: self.registry.create(kind, namespace, body).body)
 
-    # -- faults and the journal (their engines live in cci_mock.faults / .journal) --
+    # -- faults and the journal (engines in cci_mock.harness) --
     @contextlib.contextmanager
     def fault(self, **rule: Any) -> Iterator[dict[str, Any]]:
         """Install a fault rule for the duration of a ``with`` block."""
