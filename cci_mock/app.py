@@ -16,14 +16,10 @@ from cci_mock.config import Config
 from cci_mock.core.catalog import Catalog
 from cci_mock.core.registry import Registry
 from cci_mock.harness.backend import Backend
-from cci_mock.web import admin, discovery, handlers
+from cci_mock.web import admin, discovery, handlers, iam
+from cci_mock.web.auth import auth_middleware
 from cci_mock.web.keys import BACKEND, CONFIG
-from cci_mock.web.middlewares import (
-    auth_middleware,
-    error_middleware,
-    fault_middleware,
-    journal_middleware,
-)
+from cci_mock.web.middlewares import error_middleware, fault_middleware, journal_middleware
 
 TICK_SECONDS = 0.5  # how often stages fire without any request (watchers see them too)
 # The road, in order: each one wraps everything after it.
@@ -48,6 +44,7 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
         router.add_route("*", prefix, handlers.api)
         router.add_route("*", prefix + "/{tail:.*}", handlers.api)
     admin.setup(app)
+    iam.setup(app)
     discovery.setup(app)
     return app
 

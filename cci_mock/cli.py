@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
          help="start the mock's clock this far ahead of real time")
     _add(serve, "--clock-scale", default=1.0, type=float, metavar="FACTOR",
          help="run the mock's clock FACTOR times faster (60: a job's minute passes in a second)")
+    _add(serve, "--identities", metavar="FILE",
+         help="IAM identities (YAML/JSON: account, projects, users with passwords, AK/SK, "
+              "permissions); without it any token is accepted")
     _add(serve, "--field-validation", default="Warn", choices=["Ignore", "Warn", "Strict"],
          help="how unknown fields are treated when a request does not say")
     _add(serve, "--snapshot", metavar="FILE",
@@ -138,6 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add(kube, "--namespace", help="namespace of the context")
     _add(kube, "--output", "-o", help="write to this file instead of stdout")
 
+    token = commands.add_parser(
+        "token", help="print an IAM token for a declared user of a running mock",
+        formatter_class=formatter,
+        epilog="example:\n  export TOKEN=$(cci-mock token --user reader)\n"
+               "  curl -H \"X-Auth-Token: $TOKEN\" http://127.0.0.1:8080/api/v1/namespaces")
+    _add(token, "--server", default="http://127.0.0.1:8080", help="the mock's URL")
+    _add(token, "--user", env="TOKEN_USER", help="a user of the identities file (required)")
+    _add(token, "--admin-token", help="the mock's --admin-token, if it has one")
+
     validate = commands.add_parser(
         "validate", help="check manifests offline against the schemas and rules",
         formatter_class=formatter,
@@ -155,6 +167,7 @@ def serve_config(args: argparse.Namespace):
                   lifecycle=args.lifecycle, fixtures=tuple(_merged(args, "fixtures")),
                   snapshot=args.snapshot, snapshot_interval=args.snapshot_interval,
                   field_validation=args.field_validation, clock_offset=args.clock_offset,
+                  identities=args.identities,
                   clock_scale=args.clock_scale)
 
 
@@ -227,6 +240,33 @@ def kubeconfig_command(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- token ----------------------------------------------------------------------
+def token_command(args: argparse.Namespace) -> int:
+    """Asks the running mock's admin API (no password: it is the test harness)."""
+    if not args.user:
+        print("cci-mock token: --user is required", file=sys.stderr)
+        return 2
+    import json
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        args.server.rstrip("/") + "/_mock/identities/tokens", method="POST",
+        data=json.dumps({"user": args.user}).encode(),
+        headers={"Content-Type": "application/json",
+                 **({"X-Admin-Token": args.admin_token} if args.admin_token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - our URL
+            print(json.loads(response.read())["token"])
+    except urllib.error.HTTPError as error:
+        print(f"cci-mock: {error.code}: {error.read().decode(errors='replace')}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"cci-mock: cannot reach {args.server}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 # -- validate -------------------------------------------------------------------
 def validate_command(args: argparse.Namespace) -> int:
     from cci_mock.core.registry import Registry
@@ -248,7 +288,8 @@ def validate_command(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    commands = {"serve": serve, "kubeconfig": kubeconfig_command, "validate": validate_command}
+    commands = {"serve": serve, "kubeconfig": kubeconfig_command, "validate": validate_command,
+                "token": token_command}
     return commands[args.command](args)
 
 

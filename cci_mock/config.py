@@ -36,6 +36,9 @@ class Config:
     # snapshot_interval > 0, every that many seconds.
     snapshot: str | None = None
     snapshot_interval: float = 0
+    # Identities (IAM account, projects, users with passwords, AK/SK and permissions): a
+    # YAML/JSON file. None: an open mock where any token is a user allowed everything.
+    identities: str | None = None
     # fieldValidation applied when a request does not send one: Ignore, Warn or Strict.
     field_validation: str = "Warn"
 

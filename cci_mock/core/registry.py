@@ -67,6 +67,10 @@ class Registry:
             self._tenant = make_tenant(self._seed)
         return self._tenant
 
+    def use_tenant(self, tenant: Tenant | None) -> None:
+        """Stamp namespaces with this account instead of a generated one (None: generated)."""
+        self._tenant = tenant
+
     def reset(self) -> None:
         """Fresh state: no objects, revision 0, clock offset 0, generator re-seeded."""
         self.store.reset()

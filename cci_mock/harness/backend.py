@@ -19,10 +19,13 @@ from cci_mock.core import errors
 from cci_mock.core.catalog import Catalog
 from cci_mock.core.clock import Clock
 from cci_mock.core.registry import Registry
+from cci_mock.core.tenant import Tenant
 from cci_mock.harness import seed, state
 from cci_mock.harness.faults import FaultEngine, install_configured
+from cci_mock.harness.iam.access import AccessControl
+from cci_mock.harness.iam.identities import Identities
 from cci_mock.harness.journal import Journal
-from cci_mock.kinds import STAGES_DIR, default_catalog
+from cci_mock.kinds import STAGES_DIR, default_catalog, role_bindings
 
 log = logging.getLogger("cci_mock")
 
@@ -38,7 +41,33 @@ class Backend:
         self.faults = FaultEngine(self.registry.catalog.aliases, default_seed=config.seed)
         install_configured(self.faults, config.faults, config.faults_file)
         self.journal = Journal(config.journal_size)
+        self.access = AccessControl(self._open_identities, seed=config.seed,
+                                    accepted_tokens=config.tokens)
+        if config.identities:
+            self.use_identities(Identities.load(config.identities))
         self.baseline: dict[str, Any] | None = None  # what a reset returns to (seed fixtures)
+
+    def _open_identities(self) -> Identities:
+        """No identities declared: the generated tenant is the one account."""
+        tenant = self.registry.tenant
+        return Identities.open(domain_id=tenant.domain_id, domain_name=tenant.domain_name,
+                               project_id=tenant.project_id, project_name=tenant.project_name)
+
+    def use_identities(self, identities: Identities | None) -> None:
+        """Declared identities: callers must authenticate as them, and namespaces carry
+        their account and first project as the tenant. None: an open mock again."""
+        if identities is None:
+            self.registry.use_tenant(None)
+            self.access.replace(self._open_identities)
+            return
+        self.access.replace(identities)
+        project = identities.projects[0]
+        self.registry.use_tenant(Tenant(domain_id=identities.account.id,
+                                        domain_name=identities.account.name,
+                                        project_id=project.id, project_name=project.name))
+
+    def role_bindings(self, namespace: str) -> list[dict[str, Any]]:
+        return role_bindings(self.registry, namespace)
 
     @property
     def catalog(self) -> Catalog:

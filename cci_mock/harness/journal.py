@@ -30,8 +30,11 @@ from cci_mock.harness.matching import (
     normalize_matchers,
 )
 
-REDACTED_HEADERS = frozenset({"x-auth-token", "authorization", "x-admin-token", "cookie"})
 REDACTED = "<redacted>"
+# A header is a credential when its name says so: X-Auth-Token, Authorization,
+# Proxy-Authorization, X-Api-Key, X-Subject-Token, X-Security-Token, Cookie...
+_CREDENTIAL_WORDS = ("token", "authorization", "key", "secret", "password", "cookie",
+                     "signature", "credential", "session")
 FILTERS = (*MATCH_FIELDS, "status", "fault", "limit")
 
 
@@ -41,11 +44,16 @@ def timestamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+def is_credential(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in _CREDENTIAL_WORDS)
+
+
 def redact(headers: Any) -> dict[str, str]:
     """Request headers with credentials replaced (a journal is often printed in CI logs)."""
     out: dict[str, str] = {}
     for key, value in headers.items():
-        out[key] = REDACTED if key.lower() in REDACTED_HEADERS else value
+        out[key] = REDACTED if is_credential(key) else value
     return out
 
 

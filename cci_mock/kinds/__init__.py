@@ -50,6 +50,12 @@ def ready_namespace_documents(name: str, flavor: str = "general-computing") -> l
     return [namespace.namespace_document(name, flavor), network.network_document(name)]
 
 
+def role_bindings(registry: Any, namespace: str) -> list[dict]:
+    """The RoleBindings of a namespace (empty while RoleBinding is not served)."""
+    kind = registry.catalog.by_kind("rbac.authorization.k8s.io/v1", "RoleBinding")
+    return list(registry.store.items(kind.key, namespace)) if kind is not None else []
+
+
 def check(schema_name: str, obj: Any) -> list[dict]:
     """The metadata and kind rules for a document of a known kind, by its schema name
     (``MXJob``, ``VolcanoJob``); the schema itself is :func:`validator`'s."""

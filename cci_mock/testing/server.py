@@ -157,6 +157,24 @@ class MockServer:
 
         return self.call(seed.ready_namespace, self.registry, name, flavor)
 
+    def identity(self, user: str) -> Identity:
+        """Run as a declared IAM user: ``.token`` and ``.headers`` authenticate as them
+        (the token expires 24 hours later on the mock's clock)."""
+        backend = self.backend
+        token = self.call(lambda: backend.access.token_for(user, backend.clock.now()))
+        return Identity(user, token)
+
+    def use_identities(self, identities: str | Path | dict[str, Any] | None) -> None:
+        """Declare IAM identities (a YAML/JSON file or a document); None: back to an open
+        mock where any token works."""
+        from cci_mock.harness.iam.identities import Identities
+
+        backend = self.backend
+        loaded = None if identities is None else (
+            Identities.from_document(identities) if isinstance(identities, dict)
+            else Identities.load(identities))
+        self.call(backend.use_identities, loaded)
+
     def advance(self, seconds: float) -> Any:
         """Move the mock's clock forward; due lifecycle stages are applied. Returns now."""
         return self.call(self.backend.advance, seconds)
@@ -208,6 +226,21 @@ class MockServer:
     def requests(self) -> Journal:
         """The request journal: ``.entries(**matchers)``, ``.clear()``, ``len()``, iteration."""
         return Journal(self)
+
+
+class Identity:
+    """A declared user's credentials for a test: ``requests.get(url, headers=me.headers)``."""
+
+    def __init__(self, user: str, token: str) -> None:
+        self.user = user
+        self.token = token
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-Auth-Token": self.token}
+
+    def __repr__(self) -> str:  # never print the token
+        return f"Identity(user={self.user!r})"
 
 
 class Journal:

@@ -6,8 +6,8 @@ journal -> errors -> auth -> faults -> (router, handler).
   :class:`errors.ApiError` is encoded as a Status; aiohttp's own HTTP errors (unknown
   path, body too large) become Status bodies too; anything unexpected is logged and
   answered 500, never a bare traceback.
-- Auth comes before faults: a request without a token still gets 401 (faults
-  simulate the service, not the gateway).
+- Auth (web/auth.py) comes before faults: a request without a token still gets 401
+  (faults simulate the service, not the gateway).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from cci_mock.core import errors
 from cci_mock.harness.faults import DELAY_HEADER, FAULT_HEADER, header_rule
 from cci_mock.harness.journal import redact, timestamp
 from cci_mock.web import injected
-from cci_mock.web.keys import BACKEND, FAULT_KEY, NETWORK_KEY
+from cci_mock.web.keys import BACKEND, FAULT_KEY, NETWORK_KEY, PRINCIPAL
 from cci_mock.web.protocol import error_response, pretty, route_of
 
 log = logging.getLogger("cci_mock")
@@ -59,11 +59,18 @@ async def _entry(request: web.Request, status: int | None, started: float) -> di
         "subresource": route.subresource,
         "status": None if network in ("abort", "hang") else status,
         "fault": request.get(FAULT_KEY),
+        "identity": _identity(request),
         "network": network,
         "request_size": request.content_length or 0,
         "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         "headers": redact(request.headers),
     }
+
+
+def _identity(request: web.Request) -> str | None:
+    """Which user called (its name, never a secret); None before authentication."""
+    principal = request.get(PRINCIPAL)
+    return getattr(principal, "user_name", None)
 
 
 async def _name(request: web.Request, network: str | None) -> str | None:
@@ -124,39 +131,6 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
     except Exception:  # the server itself broke: log it, answer a Status, keep serving
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(errors.internal("the mock failed to handle this request"), indent)
-
-
-# -- auth -----------------------------------------------------------------------------
-
-def token_of(request: web.Request) -> str | None:
-    token = request.headers.get("X-Auth-Token")
-    if token:
-        return token.strip() or None
-    auth = request.headers.get("Authorization", "")
-    scheme, _, value = auth.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return None
-
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    """CCI needs a token on every API call (X-Auth-Token or a Bearer token)."""
-    path = request.path
-    if path in OPEN_PATHS:
-        return await handler(request)
-    config = request.app[BACKEND].config
-    if path.startswith("/_mock"):  # the admin API: its own optional token, never the CCI one
-        if config.admin_token and request.headers.get("X-Admin-Token") != config.admin_token:
-            raise errors.unauthorized("Unauthorized: the admin API needs X-Admin-Token")
-        return await handler(request)
-    token = token_of(request)
-    if token is None:
-        raise errors.unauthorized("Unauthorized: the request carries no X-Auth-Token or bearer token")
-    accepted = config.tokens
-    if accepted and token not in accepted:
-        raise errors.unauthorized("Unauthorized: the token is not accepted")
-    return await handler(request)
 
 
 # -- faults ---------------------------------------------------------------------------
