@@ -106,9 +106,11 @@ class Kind:
 class Catalog:
     """Lookups by (api group version, plural) and by kind name, built once."""
 
-    def __init__(self, kinds: Iterable[Kind], schema_dir: Path | None = None) -> None:
+    def __init__(self, kinds: Iterable[Kind], schema_dir: Path | None = None,
+                 merge_keys: Path | None = None) -> None:
         self.kinds = tuple(kinds)
         self.schema_dir = schema_dir
+        self.merge_keys = merge_keys  # the type graph strategic merge patch reads
         self._by_path = {(k.group, k.version, k.plural): k for k in self.kinds}
         self._by_kind = {(k.api_version, k.kind): k for k in self.kinds}
         self._by_alias = {alias: k for k in self.kinds for alias in k.aliases}

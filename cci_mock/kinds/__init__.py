@@ -21,6 +21,8 @@ from cci_mock.kinds import kubeflow, namespace, network, pods
 
 SCHEMA_DIR = Path(str(resources.files(__package__) / "schemas"))
 STAGES_DIR = Path(str(resources.files(__package__) / "stages"))
+# list merge keys of the built-in types, for strategic merge patch (tools/gen_merge_keys.py)
+MERGE_KEYS = Path(str(resources.files(__package__) / "merge_keys.json"))
 
 # What the API serves.
 SERVED: tuple[Kind, ...] = (*namespace.KINDS, *network.KINDS, *kubeflow.KINDS)
@@ -29,7 +31,7 @@ KNOWN: tuple[Kind, ...] = (*SERVED, *pods.KINDS)
 
 
 def default_catalog() -> Catalog:
-    return Catalog(SERVED, schema_dir=SCHEMA_DIR)
+    return Catalog(SERVED, schema_dir=SCHEMA_DIR, merge_keys=MERGE_KEYS)
 
 
 def validator() -> Validator:
