@@ -56,14 +56,64 @@ _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_cir
 _pretty = json.JSONEncoder(ensure_ascii=False, indent=2, check_circular=False)
 
 
+MAX_NODES = 1_000_000  # far more than a 3 MiB body holds; an alias bomb expands to billions
+_loader_class: Any = None
+
+
 def _yaml_loader() -> Any:
+    """A safe loader that yields JSON values only, as Kubernetes' YAML-to-JSON step does:
+    timestamps stay strings, ``!!binary`` stays its base64 text, keys become strings
+    (``1: a`` -> ``"1": a``); sets and other tags are refused; integers Python cannot
+    read (over 4,300 digits) are refused instead of crashing."""
+    global _loader_class
+    if _loader_class is not None:
+        return _loader_class
     import yaml  # lazy: only YAML users pay for the import
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+
+    class JsonYamlLoader(base):  # type: ignore[misc, valid-type]
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+            mapping = super().construct_mapping(node, deep=deep)
+            if all(type(k) is str for k in mapping):
+                return mapping
+            return {_json_key(k): v for k, v in mapping.items()}
+
+    def as_text(loader: Any, node: Any) -> str:
+        return loader.construct_scalar(node)
+
+    def as_int(loader: Any, node: Any) -> int:
+        try:
+            return yaml.SafeLoader.construct_yaml_int(loader, node)
+        except ValueError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "an integer too long to read", node.start_mark) from None
+
+    def refuse(loader: Any, node: Any) -> Any:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.tag} has no JSON form", node.start_mark)
+
+    JsonYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", as_text)
+    JsonYamlLoader.add_constructor(
+        "tag:yaml.org,2002:binary", lambda loader, node: "".join(as_text(loader, node).split()))
+    JsonYamlLoader.add_constructor("tag:yaml.org,2002:int", as_int)
+    for tag in ("set", "omap", "pairs"):
+        JsonYamlLoader.add_constructor(f"tag:yaml.org,2002:{tag}", refuse)
+    _loader_class = JsonYamlLoader
+    return _loader_class
+
+
+def _json_key(key: Any) -> str:
+    if key is None or isinstance(key, bool):
+        return json.dumps(key)
+    if isinstance(key, int | float | str):
+        return str(key)
+    raise ValueError(f"a mapping key of type {type(key).__name__} has no JSON form")
 
 
 def load_yaml(text: str | bytes) -> Any:
-    """One YAML document, safely (no Python tags); raises yaml.YAMLError."""
+    """One YAML document of JSON values (see :func:`_yaml_loader`); raises yaml.YAMLError,
+    or ValueError for what JSON cannot hold."""
     import yaml
 
     return yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - a safe loader
@@ -97,18 +147,25 @@ def clone(value: Any) -> Any:
 _CONTAINERS = (dict, list)
 
 
-def _depth_ok(value: Any) -> bool:
-    """Iterative depth check (no recursion, so hostile input cannot blow the stack)."""
+def check_tree(value: Any) -> None:
+    """Refuse (400) a decoded document nested deeper than MAX_DEPTH or holding more than
+    MAX_NODES values. Iterative and bounded, so neither deep nesting nor an alias bomb
+    (shared subtrees counted each time they appear) can blow the stack or stall the loop."""
     stack = [(value, 1)]
+    nodes = 0
     while stack:
         item, depth = stack.pop()
+        nodes += 1
         if depth > MAX_DEPTH:
-            return False
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
-    return True
+            raise errors.bad_request(f"the request body nests deeper than {MAX_DEPTH} levels")
+        if nodes > MAX_NODES:
+            raise errors.bad_request(f"the request body holds more than {MAX_NODES} values")
+        if type(item) is dict:
+            stack.extend((v, depth + 1) for v in item.values() if type(v) in _CONTAINERS)
+            nodes += len(item)
+        elif type(item) is list:
+            stack.extend((v, depth + 1) for v in item if type(v) in _CONTAINERS)
+            nodes += len(item)
 
 
 def _reject_constant(name: str) -> Any:
@@ -122,8 +179,10 @@ def decode_body(raw: bytes, content_type: str) -> Any:
 
         try:
             value = load_yaml(raw)
-        except yaml.YAMLError as exc:
+        except (yaml.YAMLError, ValueError) as exc:
             raise errors.bad_request(f"the body is not valid YAML: {exc}") from None
+        except RecursionError:
+            raise errors.bad_request(f"the request body nests deeper than {MAX_DEPTH} levels") from None
     else:
         if not raw.strip():
             raise errors.bad_request("the request body is empty; a JSON object is required")
@@ -135,8 +194,7 @@ def decode_body(raw: bytes, content_type: str) -> Any:
             raise errors.bad_request(f"the request body nests deeper than {MAX_DEPTH} levels") from None
         except ValueError as exc:
             raise errors.bad_request(f"the request body is not valid JSON: {exc}") from None
-    if not _depth_ok(value):
-        raise errors.bad_request(f"the request body nests deeper than {MAX_DEPTH} levels")
+    check_tree(value)
     return value
 
 

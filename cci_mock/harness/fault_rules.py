@@ -5,6 +5,7 @@ either accepted whole or refused. The field reference is docs/faults.md.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from cci_mock.harness.matching import MATCH_FIELDS, bad, normalize_matchers
 
 NETWORK_ACTIONS = ("abort", "truncate", "hang")
 NO_BODY = frozenset({204, 205, 304})  # HTTP forbids a body on these
+MAX_DELAY_MS = 600_000  # ten minutes: longer than any client timeout worth testing
 
 
 def _str(value: Any, field: str) -> str:
@@ -30,8 +32,8 @@ def _bool(value: Any, field: str) -> bool:
 def _number(minimum: float, maximum: float | None = None, integer: bool = False):
     def check(value: Any, field: str) -> float | int:
         kinds = int if integer else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds) or value < minimum or (
-                maximum is not None and value > maximum):
+        if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value) \
+                or value < minimum or (maximum is not None and value > maximum):
             span = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
             raise bad(f"{field} must be a{'n integer' if integer else ' number'} {span}, "
                       f"not {value!r}")
@@ -81,8 +83,8 @@ ACTION_FIELDS: dict[str, Callable[[Any, str], Any]] = {
     "message": _str,
     "errorCode": _str,
     "retry_after": _number(0, integer=True),
-    "delay_ms": _number(0),
-    "jitter_ms": _number(0),
+    "delay_ms": _number(0, MAX_DELAY_MS),
+    "jitter_ms": _number(0, MAX_DELAY_MS),
     "abort": _bool,
     "truncate": _bool,
     "hang": _bool,
