@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint bench clean install
+.PHONY: run test lint bench bench-full bench-tools clean install
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,19 @@ lint: install
 test: install lint
 	$(BIN)/python -m pytest -q
 
-bench: install
-	$(BIN)/python -m bench
+# wrk when missing and running as root (apt); otherwise the bench uses its aiohttp client
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+	  && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+	  || echo "wrk not available: make bench uses its aiohttp load generator"
+
+# Every scenario against `cci-mock serve` and a bare aiohttp floor in the same run
+# (BENCH_ARGS="--scenarios get,list" to pick; bench-full: the 30 s / 100k-object version).
+bench: install bench-tools
+	$(BIN)/python -m bench.http_bench $(BENCH_ARGS)
+
+bench-full: install bench-tools
+	$(BIN)/python -m bench.http_bench --full --json bench-full.json $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
