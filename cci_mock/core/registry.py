@@ -88,7 +88,7 @@ class Registry:
         if not namespace:
             raise errors.bad_request("a namespace is required for " + kind.plural)
         holder = self.catalog.namespace_kind
-        if holder is not None and self.store.get(holder.key, "", namespace) is None:
+        if holder is not None and not self.store.has(holder.key, "", namespace):
             raise errors.not_found(holder.plural, holder.group, namespace)
         return namespace
 
@@ -176,7 +176,7 @@ class Registry:
         kind.strategy.prepare_for_create(obj, self.context)
         causes, warnings = self._validate(kind, obj, options)
         self._raise_if(kind, name if isinstance(name, str) else None, causes)
-        if self.store.get(kind.key, namespace, name) is not None:
+        if self.store.has(kind.key, namespace, name):
             raise errors.already_exists(kind.plural, kind.group, name,
                                         error_code=kind.error_code(409, "create"))
         metadata["uid"] = self.new_uid()
@@ -195,7 +195,7 @@ class Registry:
     def _generate_name(self, kind: Kind, namespace: str, prefix: str) -> str:
         for _ in range(16):
             name = prefix + "".join(self.rng.choice(_NAME_CHARS) for _ in range(5))
-            if self.store.get(kind.key, namespace, name) is None:
+            if not self.store.has(kind.key, namespace, name):
                 return name
         raise errors.ApiError(409, f"could not generate a unique name from {prefix!r}",
                               reason="AlreadyExists")

@@ -1,34 +1,63 @@
 """Plain in-memory storage: no HTTP, no rules.
 
-Objects are indexed resource -> namespace -> name, so get/put/delete are dict
-lookups and a namespaced list touches only that namespace. Stored objects are
-never mutated in place: every write stores a new dict, so a reader may encode the
-object it got without copying it. One counter gives every write its
-resourceVersion, as etcd's revision does. Listeners hear every change (watches,
-lifecycle controllers), and a bounded history lets a watch resume from a
-resourceVersion without losing what happened between a list and the watch.
+Objects are kept as their compact JSON bytes, indexed resource -> namespace -> name, so
+get/put/delete are dict lookups, a namespaced list touches only that namespace, and a
+GET or a LIST answers from the stored bytes without encoding anything (a list is the
+items' bytes joined, in (namespace, name) order kept between writes). Bytes are also
+what keeps memory near the size of the JSON: a decoded object costs about seven times
+its JSON in Python dicts, its bytes about one. Readers that need fields get a freshly
+decoded dict (``get``, ``items``), theirs to change.
+
+One counter gives every write its resourceVersion, as etcd's revision does. Listeners
+hear every change (watches, lifecycle controllers) with the decoded object, and a
+bounded history (bytes too) lets a watch resume from a resourceVersion without losing
+what happened between a list and the watch.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from cci_mock.core.codec import clone
+import orjson
+
+from cci_mock.core.codec import dumps
 
 Obj = dict[str, Any]
 Listener = Callable[[str, str, Obj], None]  # (event type, resource key, object)
 HISTORY = 10_000  # changes kept for watches that resume from a resourceVersion
 
 
+def encode(obj: Obj) -> bytes:
+    """The stored form of an object: compact JSON."""
+    try:
+        return orjson.dumps(obj)
+    except TypeError:  # integers beyond 64 bits: the json module writes them exactly
+        return dumps(obj)
+
+
+def decode(raw: bytes) -> Obj:
+    """orjson reads integers beyond 64 bits as floats: bytes that may hold one (a run of
+    20 digits or more, rare) go through the json module, which reads them exactly."""
+    return json.loads(raw) if _LONG_DIGITS.search(raw) else orjson.loads(raw)
+
+
+_LONG_DIGITS = re.compile(rb"[0-9]{20}")
+_loads = decode
+
+
 class Store:
     def __init__(self) -> None:
-        self._data: dict[str, dict[str, dict[str, Obj]]] = {}
+        self._data: dict[str, dict[str, dict[str, bytes]]] = {}
+        # sorted names per (resource, namespace), kept until a name comes or goes
+        self._order: dict[tuple[str, str], list[str]] = {}
         self._rv = 0
         self.listeners: list[Listener] = []
-        # the last HISTORY changes as (resourceVersion, event, resource key, object)
-        self.history: deque[tuple[int, str, str, Obj]] = deque(maxlen=HISTORY)
+        # the last HISTORY changes as (resourceVersion, event, resource key, stored bytes)
+        self.history: deque[tuple[int, str, str, bytes]] = deque(maxlen=HISTORY)
 
     # -- revision ---------------------------------------------------------------
     @property
@@ -41,52 +70,91 @@ class Store:
 
     # -- reads ------------------------------------------------------------------
     def get(self, key: str, namespace: str, name: str) -> Obj | None:
+        """A decoded copy of one object (the caller may change it), or None."""
+        raw = self._data.get(key, {}).get(namespace, {}).get(name)
+        return None if raw is None else _loads(raw)
+
+    def raw(self, key: str, namespace: str, name: str) -> bytes | None:
+        """One object's stored JSON bytes (a GET answers with them as they are)."""
         return self._data.get(key, {}).get(namespace, {}).get(name)
 
+    def has(self, key: str, namespace: str, name: str) -> bool:
+        return name in self._data.get(key, {}).get(namespace, {})
+
     def items(self, key: str, namespace: str | None = None) -> Iterator[Obj]:
-        """Objects of one resource, in one namespace or (None) in all."""
+        """Decoded objects of one resource, in one namespace or (None) in all, in
+        (namespace, name) order."""
+        return (_loads(raw) for raw in self.raw_items(key, namespace))
+
+    def raw_items(self, key: str, namespace: str | None = None) -> list[bytes]:
+        """Stored bytes of one resource, in (namespace, name) order."""
+        by_ns = self._data.get(key)
+        if not by_ns:
+            return []
+        if namespace is not None:
+            objects = by_ns.get(namespace)
+            return [objects[n] for n in self._names(key, namespace)] if objects else []
+        out: list[bytes] = []
+        for ns in sorted(by_ns):
+            objects = by_ns[ns]
+            out.extend(objects[n] for n in self._names(key, ns))
+        return out
+
+    def count(self, key: str, namespace: str | None = None) -> int:
         by_ns = self._data.get(key, {})
         if namespace is not None:
-            yield from by_ns.get(namespace, {}).values()
-            return
-        for objects in by_ns.values():
-            yield from objects.values()
+            return len(by_ns.get(namespace, {}))
+        return sum(len(objects) for objects in by_ns.values())
+
+    def _names(self, key: str, namespace: str) -> list[str]:
+        order = self._order.get((key, namespace))
+        if order is None:
+            order = self._order[(key, namespace)] = sorted(self._data[key][namespace])
+        return order
 
     # -- writes -----------------------------------------------------------------
-    def put(self, key: str, namespace: str, name: str, obj: Obj, event: str = "ADDED") -> None:
-        """Store an object whose metadata.resourceVersion the caller has just taken."""
-        self._data.setdefault(key, {}).setdefault(namespace, {})[name] = obj
-        self._record(int(obj["metadata"]["resourceVersion"]), event, key, obj)
+    def put(self, key: str, namespace: str, name: str, obj: Obj, event: str = "ADDED") -> bytes:
+        """Store an object whose metadata.resourceVersion the caller has just taken;
+        returns its stored bytes."""
+        raw = encode(obj)
+        objects = self._data.setdefault(key, {}).setdefault(namespace, {})
+        if name not in objects:
+            self._order.pop((key, namespace), None)
+        objects[name] = raw
+        self._record(int(obj["metadata"]["resourceVersion"]), event, key, obj, raw)
+        return raw
 
     def delete(self, key: str, namespace: str, name: str) -> Obj | None:
         """Remove an object; the deletion takes a resourceVersion of its own, as in etcd."""
         objects = self._data.get(key, {}).get(namespace)
         if not objects or name not in objects:
             return None
-        obj = objects.pop(name)
+        raw = objects.pop(name)
+        self._order.pop((key, namespace), None)
         if not objects:
             del self._data[key][namespace]
-        self._deleted(key, obj)
-        return obj
+        return self._deleted(key, _loads(raw))
 
     def drop_namespace(self, namespace: str) -> int:
         """Remove every object in a namespace; returns how many went."""
         removed = 0
         for key, by_ns in self._data.items():
             objects = by_ns.pop(namespace, None)
+            self._order.pop((key, namespace), None)
             if objects:
                 removed += len(objects)
-                for obj in objects.values():
-                    self._deleted(key, obj)
+                for name in sorted(objects):
+                    self._deleted(key, _loads(objects[name]))
         return removed
 
-    def _deleted(self, key: str, obj: Obj) -> None:
+    def _deleted(self, key: str, obj: Obj) -> Obj:
         self._rv += 1
-        gone = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self._rv)}}
-        self._record(self._rv, "DELETED", key, gone)
+        obj["metadata"]["resourceVersion"] = str(self._rv)
+        self._record(self._rv, "DELETED", key, obj, encode(obj))
+        return obj
 
-    def _record(self, revision: int, event: str, key: str, obj: Obj) -> None:
-        self.history.append((revision, event, key, obj))
+    def _record(self, revision: int, event: str, key: str, obj: Obj, raw: bytes) -> None:
+        self.history.append((revision, event, key, raw))
         for listener in list(self.listeners):
             listener(event, key, obj)
 
@@ -99,29 +167,35 @@ class Store:
         if not self.history or self.history[0][0] > revision + 1:
             return None
         newer = []
-        for entry_revision, event, key, obj in reversed(self.history):
+        for entry_revision, event, key, raw in reversed(self.history):
             if entry_revision <= revision:
                 break
-            newer.append((event, key, obj))
+            newer.append((event, key, _loads(raw)))
         newer.reverse()
         return newer
 
     # -- whole state ------------------------------------------------------------
     def reset(self) -> None:
         self._data.clear()
+        self._order.clear()
         self.history.clear()
         self._rv = 0
 
     def export(self) -> dict[str, Any]:
-        """Everything, as one JSON-able document."""
+        """Everything, as one JSON-able document (decoded copies)."""
         return {
             "resourceVersion": self._rv,
-            "resources": clone(self._data),
+            "resources": {key: {ns: {name: _loads(raw) for name, raw in objects.items()}
+                                for ns, objects in by_ns.items()}
+                          for key, by_ns in self._data.items()},
         }
 
     def load(self, document: dict[str, Any]) -> None:
         """Replace everything with an exported document (no listeners fire)."""
         resources = document.get("resources", {})
-        self._data = clone(resources)
+        self._data = {key: {ns: {name: encode(obj) for name, obj in objects.items()}
+                            for ns, objects in by_ns.items()}
+                      for key, by_ns in resources.items()}
+        self._order.clear()
         self.history.clear()
         self._rv = int(document.get("resourceVersion", 0))
