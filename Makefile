@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: run test lint bench bench-full bench-tools clean install
+.PHONY: run test lint bench bench-full bench-tools clean install browser conformance
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,23 @@ lint: install
 
 test: install lint
 	$(BIN)/python -m pytest -q
+
+# Every documented endpoint (fixtures/examples/index.json) against the mock: a table and
+# "N/132 endpoints conform" (tests/api/test_discovery.py asserts 132/132).
+conformance: install
+	$(BIN)/python tools/conformance.py
+
+# Chromium for the console's browser test (tests/clients/test_console_browser.py), from
+# the OS packages: installed when missing and running as root with apt; otherwise the
+# test is skipped with the reason. CCI_MOCK_NO_BROWSER=1 skips this step.
+browser:
+	@if [ -n "$$CCI_MOCK_NO_BROWSER" ] || command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium (apt-get) for the console's browser test"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium >/dev/null) \
+		|| echo "chromium could not be installed: the browser test will be skipped"; \
+	else echo "no chromium (and not root with apt-get): the browser test will be skipped"; fi
 
 # wrk when missing and running as root (apt); otherwise the bench uses its aiohttp client
 bench-tools:

@@ -1,6 +1,6 @@
 """Application factory: one function builds the whole server.
 
-Request road: journal -> errors -> auth -> faults -> router -> generic handler ->
+Request road: journal -> errors -> auth -> faults -> durability -> router -> generic handler ->
 registry (strategy hooks, store). All state and controls live in one
 :class:`~cci_mock.harness.backend.Backend` under ``app[BACKEND]``.
 """
@@ -16,14 +16,20 @@ from cci_mock.config import Config
 from cci_mock.core.catalog import Catalog
 from cci_mock.core.registry import Registry
 from cci_mock.harness.backend import Backend
-from cci_mock.web import admin, discovery, handlers, iam
+from cci_mock.web import admin, discovery, handlers, iam, watch
 from cci_mock.web.auth import auth_middleware
 from cci_mock.web.keys import BACKEND, CONFIG
-from cci_mock.web.middlewares import error_middleware, fault_middleware, journal_middleware
+from cci_mock.web.middlewares import (
+    durable_middleware,
+    error_middleware,
+    fault_middleware,
+    journal_middleware,
+)
 
 TICK_SECONDS = 0.5  # how often stages fire without any request (watchers see them too)
 # The road, in order: each one wraps everything after it.
-MIDDLEWARES = (journal_middleware, error_middleware, auth_middleware, fault_middleware)
+MIDDLEWARES = (journal_middleware, error_middleware, auth_middleware, fault_middleware,
+               durable_middleware)
 __all__ = ["BACKEND", "CONFIG", "create_app"]
 
 
@@ -44,6 +50,7 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
         router.add_route("*", prefix, handlers.api)
         router.add_route("*", prefix + "/{tail:.*}", handlers.api)
     admin.setup(app)
+    watch.setup(app)
     iam.setup(app)
     discovery.setup(app)
     return app

@@ -19,21 +19,34 @@ from cci_mock import __version__
 from cci_mock.config import DEFAULT_TOKEN
 
 PREFIX = "CCI_MOCK_"
+# How long a stopping server lets requests in flight finish (aiohttp waits this twice:
+# for handlers, then for connections) before cancelling them: watches, delays and hung
+# fault answers end, and `docker stop` (10 s) never has to kill the process.
+SHUTDOWN_GRACE = 0.5
 
 SERVE_EXAMPLES = """\
 examples:
   cci-mock serve                                   # http://127.0.0.1:8080, any token
   cci-mock serve --port 0 --tls-port 8443 --kubeconfig-out kube.json
-  cci-mock serve --fixtures fixtures/seed --snapshot state.json --snapshot-interval 30
+  cci-mock serve --fixtures sample --snapshot state.json --snapshot-interval 30
   CCI_MOCK_HOST=0.0.0.0 CCI_MOCK_TOKENS=dev-token cci-mock serve   # in a container
+"""
+
+KUBECONFIG_EXAMPLES = """\
+examples:
+  cci-mock serve --tls-port 8443 --tls-dir tls &
+  cci-mock kubeconfig --tls-dir tls -o kube.json       # https://127.0.0.1:8443, CA tls/ca.crt
+  kubectl --kubeconfig kube.json get ns
+  cci-mock kubeconfig --server https://127.0.0.1:9443 --ca-file tls/ca.crt
+  docker compose exec cci-mock cci-mock kubeconfig > kube.json   # the compose example
 """
 
 MAIN_EXAMPLES = """\
 examples:
   cci-mock serve --tls-port 8443 --kubeconfig-out kube.json
   kubectl --kubeconfig kube.json get ns
-  cci-mock kubeconfig --server http://127.0.0.1:8080 --token dev-token > kube.json
-  cci-mock validate fixtures/seed my-job.yaml
+  cci-mock kubeconfig --tls-dir tls -o kube.json   # a mock served with --tls-port 8443 --tls-dir tls
+  cci-mock validate my-job.yaml sample
 
 every option also reads CCI_MOCK_<OPTION> (e.g. CCI_MOCK_PORT=9000); see <command> --help
 """
@@ -121,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
          help="how unknown fields are treated when a request does not say")
     _add(serve, "--snapshot", metavar="FILE",
          help="state file: loaded at start, written atomically on SIGTERM/SIGINT")
+    _add(serve, "--state-dir", metavar="DIR",
+         help="durable state: a write-ahead log in DIR; every write is on disk before it is "
+              "answered, and a restart (even after kill -9) continues from it")
     _add(serve, "--snapshot-interval", default=0.0, type=float, metavar="SECONDS",
          help="also write the snapshot every SECONDS (0: only on shutdown)")
     _add(serve, "--journal-size", default=1000, type=int, help="requests the journal keeps")
@@ -130,13 +146,17 @@ def build_parser() -> argparse.ArgumentParser:
          help="log level (info: one line per request)")
     _add(serve, "--log-format", default="text", choices=["text", "json"], help="log line format")
 
-    kube = commands.add_parser("kubeconfig", help="print a kubeconfig for a running mock",
-                               formatter_class=formatter,
-                               epilog="example:\n  cci-mock kubeconfig --server https://127.0.0.1:8443"
-                                      " --ca-file /tmp/tls/ca.crt -o kube.json")
-    _add(kube, "--server", default="http://127.0.0.1:8080", help="the mock's URL")
+    kube = commands.add_parser(
+        "kubeconfig", help="print a kubeconfig for a running mock's TLS listener",
+        formatter_class=formatter, epilog=KUBECONFIG_EXAMPLES,
+        description="kubectl sends its token only over TLS, so the kubeconfig points at the "
+                    "mock's HTTPS listener (serve --tls-port) and trusts its CA.")
+    tls_port = os.environ.get(PREFIX + "TLS_PORT") or "8443"
+    _add(kube, "--server", default=f"https://127.0.0.1:{tls_port}",
+         help="the mock's URL (default port: CCI_MOCK_TLS_PORT, else 8443)")
     _add(kube, "--token", help=f"bearer token (default: the first of CCI_MOCK_TOKENS, else {DEFAULT_TOKEN})")
-    _add(kube, "--ca-file", help="CA to trust for an https server (ca.crt of --tls-dir)")
+    _add(kube, "--tls-dir", help="the --tls-dir the mock was served with: its ca.crt is trusted")
+    _add(kube, "--ca-file", help="CA to trust for an https server (default: ca.crt of --tls-dir)")
     _add(kube, "--insecure-skip-tls-verify", flag=True, help="trust any certificate")
     _add(kube, "--namespace", help="namespace of the context")
     _add(kube, "--output", "-o", help="write to this file instead of stdout")
@@ -153,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser(
         "validate", help="check manifests offline against the schemas and rules",
         formatter_class=formatter,
-        epilog="example:\n  cci-mock validate job.yaml fixtures/seed   # exit 1 and the causes if any fail")
+        epilog="example:\n  cci-mock validate job.yaml sample   # exit 1 and the causes if any fail")
     validate.add_argument("paths", nargs="+", metavar="FILE", help="YAML/JSON files or folders")
     return parser
 
@@ -167,7 +187,7 @@ def serve_config(args: argparse.Namespace):
                   lifecycle=args.lifecycle, fixtures=tuple(_merged(args, "fixtures")),
                   snapshot=args.snapshot, snapshot_interval=args.snapshot_interval,
                   field_validation=args.field_validation, clock_offset=args.clock_offset,
-                  identities=args.identities,
+                  identities=args.identities, state_dir=args.state_dir,
                   clock_scale=args.clock_scale)
 
 
@@ -192,7 +212,8 @@ async def _serve(args: argparse.Namespace) -> int:
     app = create_app(config)
     certificates = _certificates(args) if args.tls_port is not None else None
     listening = await serving.start(app, args.host, args.port, tls_port=args.tls_port,
-                                    certificates=certificates)
+                                    certificates=certificates,
+                                    shutdown_timeout=SHUTDOWN_GRACE)
     urls = " and ".join(u for u in (listening.url, listening.tls_url) if u)
     log.info("cci-mock %s serving on %s", __version__, urls)
     if args.kubeconfig_out:
@@ -208,6 +229,11 @@ async def _serve(args: argparse.Namespace) -> int:
         await stop.wait()
     finally:
         log.info("shutting down")
+        if config.snapshot:  # state first: a second signal or a kill -9 finds it on disk
+            from cci_mock.harness import state
+            from cci_mock.web.keys import BACKEND
+
+            state.save(app[BACKEND].registry, config.snapshot)
         await listening.close()
     return 0
 
@@ -230,7 +256,21 @@ def kubeconfig_command(args: argparse.Namespace) -> int:
     from cci_mock import kubeconfig
 
     token = args.token or (_split(os.environ.get(PREFIX + "TOKENS", "")) or [DEFAULT_TOKEN])[0]
-    ca_pem = Path(args.ca_file).read_bytes() if args.ca_file else None
+    ca_file = args.ca_file or (str(Path(args.tls_dir) / "ca.crt") if args.tls_dir else None)
+    secure = args.server.startswith("https:")
+    if not secure:
+        print("cci-mock: kubectl sends no token over plain HTTP, so it gets 401 from this "
+              "server; for kubectl serve with --tls-port and point --server at it",
+              file=sys.stderr)
+    elif not ca_file and not args.insecure_skip_tls_verify:
+        print("cci-mock: an https server needs its CA: --tls-dir DIR (the one serve --tls-dir "
+              "wrote ca.crt to), --ca-file FILE or --insecure-skip-tls-verify", file=sys.stderr)
+        return 2
+    try:
+        ca_pem = Path(ca_file).read_bytes() if ca_file and secure else None
+    except OSError as error:
+        print(f"cci-mock: cannot read the CA: {error}", file=sys.stderr)
+        return 2
     document = kubeconfig.build(args.server, token, ca_pem=ca_pem, namespace=args.namespace,
                                 insecure=args.insecure_skip_tls_verify)
     if args.output:

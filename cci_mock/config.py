@@ -36,6 +36,9 @@ class Config:
     # snapshot_interval > 0, every that many seconds.
     snapshot: str | None = None
     snapshot_interval: float = 0
+    # Durable state: a folder holding a write-ahead log. Every write is on disk before it
+    # is answered; a restart (even after kill -9) continues with every acknowledged write.
+    state_dir: str | None = None
     # Identities (IAM account, projects, users with passwords, AK/SK and permissions): a
     # YAML/JSON file. None: an open mock where any token is a user allowed everything.
     identities: str | None = None

@@ -74,9 +74,14 @@ def _url(scheme: str, host: str, site: web.TCPSite) -> str:
 
 async def start(app: web.Application, host: str = "127.0.0.1", port: int = 0, *,
                 tls_port: int | None = None, certificates: Certificates | None = None,
-                access_log: bool = True) -> Listening:
-    """Run the app's start-up, then listen; raises whatever start-up raised."""
-    logs = {"access_log_class": AccessLogger, "access_log": ACCESS} if access_log else {"access_log": None}
+                access_log: bool = True, shutdown_timeout: float | None = None) -> Listening:
+    """Run the app's start-up, then listen; raises whatever start-up raised.
+    ``shutdown_timeout``: how long closing waits for requests in flight (aiohttp's 60 s
+    when None) before cancelling them."""
+    logs: dict[str, Any] = {"access_log_class": AccessLogger, "access_log": ACCESS} \
+        if access_log else {"access_log": None}
+    if shutdown_timeout is not None:
+        logs["shutdown_timeout"] = shutdown_timeout
     runner = web.AppRunner(app, handle_signals=False, **logs)
     await runner.setup()
     try:

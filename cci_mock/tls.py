@@ -16,6 +16,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cci_mock.core.clock import real_now
+
 HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
@@ -41,7 +43,7 @@ def generate(directory: str | Path | None = None, hosts: tuple[str, ...] = HOSTS
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-    now = datetime.datetime.now(datetime.UTC)
+    now = real_now()  # clients check validity against real time, even in a frozen test
     start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=365)
 
     def name(common: str) -> x509.Name:

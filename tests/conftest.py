@@ -87,6 +87,21 @@ async def client(request, transport, aiohttp_client, app):
 
 
 @pytest.fixture
+async def ns_app(aiohttp_client):
+    """An in-process app whose lifecycles run (on its clock: ``app[BACKEND].advance``),
+    a client on it and a ready namespace: ``(app, client)``."""
+    from cci_mock.app import BACKEND
+
+    app = create_app(Config(lifecycle="default"))
+    client = await aiohttp_client(app, headers=TOKEN)
+    for body, path in ((namespace_body(), NAMESPACES), (network_body(), NETWORKS)):
+        response = await client.post(path, json=body)
+        assert response.status == 201, await response.text()
+    app[BACKEND].advance(2)  # the Network is Active
+    return app, client
+
+
+@pytest.fixture
 async def ns(client):
     """A namespace (with its network) ready for workloads; returns its name."""
     response = await client.post(NAMESPACES, json=namespace_body())

@@ -57,8 +57,26 @@ def minimal_mxjob_yaml(name: str, replicas: int = 1) -> str:
     return MINIMAL_MXJOB_YAML.replace("NAME", name).replace("REPLICAS", str(replicas))
 
 
+def worker_mxjob(name: str = "job", namespace: str = "team", replicas: int = 2) -> dict:
+    """A small MXJob body: one Worker replica type, requests equal to limits."""
+    return {"apiVersion": "kubeflow.org/v1", "kind": "MXJob",
+            "metadata": {"name": name, "namespace": namespace},
+            "spec": {"mxReplicaSpecs": {"Worker": {"replicas": replicas, "template": {"spec": {
+                "containers": [{"name": "mxnet", "image": "mxnet:latest", "resources": {
+                    "requests": {"cpu": "500m", "memory": "1Gi"},
+                    "limits": {"cpu": "500m", "memory": "1Gi"}}}]}}}}}}
+
+
 def load_example(name: str) -> dict:
     return json.loads((EXAMPLES / name).read_text(encoding="utf-8"))
+
+
+def request_body(name: str, index: int = 0) -> dict:
+    """A documented request example of ``name`` as a test sends it: the examples name
+    namespaces of their own, which the test's namespace replaces."""
+    body = load_example(name)["request_examples"][index]["body"]
+    body["metadata"].pop("namespace", None)
+    return body
 
 
 load = load_example

@@ -468,6 +468,7 @@ def fixture_files() -> dict[str, str]:
             **meta,
             "source": f"../shared/cci-api/endpoints.json ({e['doc']})",
             "request_content_type": e["request_content_type"],
+            "status_codes": e["status_codes"],
             "request_examples": requests,
             "response_examples": e["response_examples"] or {},
         })

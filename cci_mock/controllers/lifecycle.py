@@ -2,7 +2,7 @@
 
 A stage (kwok-style) says: objects of this kind whose fields match ``when`` move,
 ``delay`` seconds after their last change, by a list of effects (today: a new status
-and a condition appended; the effect table below is where creating children,
+and a condition set, one per type; the effect table below is where creating children,
 deleting and recording events plug in). The default stages are data beside the kinds
 (cci_mock/kinds/stages/*.yaml); a speed profile scales their delays: ``default`` as
 written, ``instant`` with no delay, ``frozen`` never. A user's own stage file
@@ -18,7 +18,9 @@ time of the tick, so a jump of an hour leaves the same timestamps as an hour of 
 from __future__ import annotations
 
 import copy
+import hashlib
 import heapq
+import ipaddress
 import itertools
 import re
 from collections.abc import Callable
@@ -30,12 +32,13 @@ from typing import Any
 from cci_mock.core.catalog import Kind
 from cci_mock.core.clock import rfc3339
 from cci_mock.core.codec import load_yaml
-from cci_mock.core.fields import path_value
+from cci_mock.core.fields import first_value
 from cci_mock.core.registry import Registry
 
 # Speed profiles: a factor over the default stages' delays (None: no stages at all).
 PROFILES: dict[str, float | None] = {"default": 1.0, "instant": 0.0, "frozen": None}
 _FUNCTION = re.compile(r"^\{(\w+):([^{}]*)\}$")
+_FIELD_REF = re.compile(r"^\{field:([^{}]*)\}$")
 Obj = dict[str, Any]
 
 
@@ -50,7 +53,15 @@ class Stage:
     previous: str | None = None  # new status ("True"/"False") for the condition before
 
     def matches(self, obj: Obj) -> bool:
-        return all(path_value(obj, path) == want for path, want in self.when.items())
+        """Every ``when`` entry holds: ``path: value`` (equal), ``"!path": value`` (not
+        equal); a value ``"{field:other.path}"`` compares with another field."""
+        for path, want in self.when.items():
+            negate = path.startswith("!")
+            if isinstance(want, str) and (ref := _FIELD_REF.match(want)):
+                want = first_value(obj, ref.group(1))
+            if (first_value(obj, path.lstrip("!")) == want) == negate:
+                return False
+        return True
 
 
 def _parse(text: str, source: str) -> list[Stage]:
@@ -99,6 +110,7 @@ class Lifecycle:
         self._heap: list[tuple[datetime, int, str, str, str, str, Stage]] = []
         self._seq = itertools.count()
         self._now: datetime | None = None  # the due time while a stage is being applied
+        self._applying: tuple[str, str, str, str] | None = None  # (key, ns, name, stage)
         registry.store.listeners.append(self._on_change)
 
     # -- scheduling ---------------------------------------------------------------
@@ -108,8 +120,10 @@ class Lifecycle:
         stage = next((s for s in self.stages[key] if s.matches(obj)), None)
         if stage is None:
             return
-        base = self._now or self.registry.clock.now()
         meta = obj["metadata"]
+        if self._applying == (key, meta.get("namespace", ""), meta["name"], stage.name):
+            return  # a stage whose result it matches again would fire forever
+        base = self._now or self.registry.clock.now()
         heapq.heappush(self._heap, (base + timedelta(seconds=stage.delay), next(self._seq), key,
                                     meta.get("namespace", ""), meta["name"],
                                     meta["resourceVersion"], stage))
@@ -132,11 +146,11 @@ class Lifecycle:
             obj = self.registry.store.get(key, namespace, name)
             if obj is None or obj["metadata"]["resourceVersion"] != version:
                 continue  # changed or gone since it was scheduled
-            self._now = due
+            self._now, self._applying = due, (key, namespace, name, stage.name)
             try:
                 self._apply(self.kinds[key], obj, stage, due)
             finally:
-                self._now = None
+                self._now = self._applying = None
             applied += 1
         return applied
 
@@ -164,7 +178,11 @@ Effect = Callable[[Stage, Kind, Obj, Obj, dict[str, str]], None]
 
 def _set_status(stage: Stage, kind: Kind, obj: Obj, status: Obj, values: dict[str, str]) -> None:
     for field, template in stage.status.items():
-        status[field] = _expand(template, values, obj, kind)
+        value = _expand(template, values, obj, kind)
+        if value is None:  # null in a stage: the field goes
+            status.pop(field, None)
+        else:
+            status[field] = value
 
 
 def _add_condition(stage: Stage, kind: Kind, obj: Obj, status: Obj,
@@ -175,19 +193,45 @@ def _add_condition(stage: Stage, kind: Kind, obj: Obj, status: Obj,
     conditions = status.setdefault("conditions", [])
     if stage.previous and conditions and conditions[-1].get("status") != stage.previous:
         conditions[-1].update(status=stage.previous, lastTransitionTime=now, lastUpdateTime=now)
-    condition = {k: _expand(v, values, obj, kind) for k, v in stage.condition.items()}
-    conditions.append({"lastTransitionTime": now, "lastUpdateTime": now, "status": "True",
-                       **condition})
+    condition = {"lastTransitionTime": now, "lastUpdateTime": now, "status": "True",
+                 **{k: _expand(v, values, obj, kind) for k, v in stage.condition.items()}}
+    same = next((c for c in conditions if c.get("type") == condition.get("type")), None)
+    if same is None:
+        conditions.append(condition)
+    else:  # one condition per type, as Kubernetes keeps them; the transition time stays
+        if same.get("status") == condition["status"]:
+            condition["lastTransitionTime"] = same.get("lastTransitionTime", now)
+        same.update(condition)
 
 
 EFFECTS: tuple[Effect, ...] = (_set_status, _add_condition)
 
 
 def _expand(template: Any, values: dict[str, str], obj: Obj, kind: Kind) -> Any:
-    """``{name}``, ``{kind}``, ``{now}``; ``{function:argument}`` asks the kind's strategy."""
+    """``{name}``, ``{kind}``, ``{now}``; ``{field:path}`` a field of the object,
+    ``{address:cidr}`` an address in ``cidr`` that the object's uid picks (stable);
+    any other ``{function:argument}`` asks the kind's strategy. Maps and lists in a
+    template are expanded item by item."""
+    if isinstance(template, dict):
+        return {k: _expand(v, values, obj, kind) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_expand(v, values, obj, kind) for v in template]
     if not isinstance(template, str):
         return template
     call = _FUNCTION.match(template)
     if call:
-        return kind.strategy.stage_value(call.group(1), call.group(2), obj)
+        function, argument = call.groups()
+        if function == "field":
+            return copy.deepcopy(first_value(obj, argument))
+        if function == "address":
+            return _address(argument, obj["metadata"].get("uid", ""))
+        return kind.strategy.stage_value(function, argument, obj, values["now"])
     return template.format(**values)
+
+
+def _address(cidr: str, seed: str) -> str:
+    """A host address of ``cidr`` chosen by ``seed`` (the same object, the same address)."""
+    network = ipaddress.ip_network(cidr)
+    hosts = network.num_addresses - 2
+    offset = int(hashlib.sha256(f"{cidr}/{seed}".encode()).hexdigest(), 16) % max(1, hosts)
+    return str(network.network_address + 1 + offset)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from cci_mock.core import errors
 from cci_mock.core.codec import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH
@@ -21,8 +22,31 @@ from cci_mock.core.strategy import Strategy
 ALL_VERBS = frozenset(
     {"create", "get", "list", "update", "patch", "delete", "deletecollection", "watch"}
 )
+READ_VERBS = frozenset({"get", "list", "watch"})
+# What each subresource is to the engine (a kind lists the ones it has) and its verbs:
+# status -- the object itself, whose writes change only its status;
+# scale  -- an autoscaling Scale over the object's replicas (Kind.scale says where);
+# log    -- text the kind's strategy describes (containers and when they ran).
+SUBRESOURCES: Mapping[str, tuple[str, ...]] = {
+    "status": ("get", "patch", "update"), "scale": ("get", "patch", "update"), "log": ("get",)}
 CRD_PATCHES = (MERGE_PATCH, JSON_PATCH)  # custom resources: no strategic merge, as upstream
 CORE_PATCHES = (MERGE_PATCH, JSON_PATCH, STRATEGIC_PATCH)
+
+
+@dataclass(frozen=True)
+class ScaleMapping:
+    """The document ``/scale`` answers and where its numbers live in the object."""
+
+    api_version: str  # autoscaling/v1
+    kind: str  # Scale
+    replicas: str = "spec.replicas"
+    status_replicas: str = "status.replicas"
+    selector: str = "spec.selector.matchLabels"
+
+    @property
+    def group_version(self) -> tuple[str, str]:
+        group, _, version = self.api_version.rpartition("/")
+        return group, version
 
 
 @dataclass(frozen=True)
@@ -54,9 +78,22 @@ class Kind:
     error_codes: Mapping[tuple[int, str], str] = field(default_factory=dict)
     # The kind whose objects are the namespaces other objects live in.
     defines_namespaces: bool = False
+    # Fields whose values are secrets (a Secret's data): the journal never shows them.
+    secret_fields: tuple[str, ...] = ()
     # The schema file's name (kinds/schemas/<schema>.json) when it is not the kind's own
     # (Volcano's Job would clash with batch/v1's).
     schema: str = ""
+    # The resource whose objects this entry serves when its own path names another
+    # (CCI's extended-persistentvolumeclaims are persistentvolumeclaims): store key and
+    # selfLink follow it.
+    resource: str = ""
+    categories: tuple[str, ...] = ()  # discovery categories ("all": kubectl get all)
+    scale: ScaleMapping | None = None  # with "scale" in subresources
+    # metadata objects CCI marks ``enable: true`` (its built-in kinds do, templates too)
+    enable_paths: tuple[str, ...] = ()
+    # Objects that always exist, served read-only (bare: name, labels, content); the
+    # registry gives them uid, resourceVersion, creationTimestamp and selfLink.
+    builtins: tuple[Mapping[str, Any], ...] = ()
 
     @property
     def schema_name(self) -> str:
@@ -66,6 +103,8 @@ class Kind:
     def aliases(self) -> frozenset[str]:
         """Every name a user may give the kind, lower-cased: MXJob, mxjobs, mxjob,
         mxjobs.kubeflow.org, short names."""
+        if self.resource:  # a view of another resource is named by its path only
+            return frozenset({self.plural.lower()})
         names = (self.kind, self.plural, self.singular, self.key, *self.short_names)
         return frozenset(n.lower() for n in names)
 
@@ -76,7 +115,8 @@ class Kind:
     @property
     def key(self) -> str:
         """Store key; one per resource regardless of version."""
-        return f"{self.plural}.{self.group}" if self.group else self.plural
+        resource = self.resource or self.plural
+        return f"{resource}.{self.group}" if self.group else resource
 
     @property
     def singular(self) -> str:
@@ -96,7 +136,10 @@ class Kind:
         return f"{self.prefix}/{self.plural}"
 
     def self_link(self, namespace: str | None, name: str) -> str:
-        return f"{self.collection_path(namespace)}/{name}"
+        collection = self.collection_path(namespace)
+        if self.resource:
+            collection = collection[: -len(self.plural)] + self.resource
+        return f"{collection}/{name}"
 
     def error_code(self, code: int, verb: str | None) -> str:
         """The CCI errorCode for a ``code`` failure of ``verb`` on this kind ("" if none)."""
@@ -112,9 +155,16 @@ class Catalog:
         self.schema_dir = schema_dir
         self.merge_keys = merge_keys  # the type graph strategic merge patch reads
         self._by_path = {(k.group, k.version, k.plural): k for k in self.kinds}
-        self._by_kind = {(k.api_version, k.kind): k for k in self.kinds}
-        self._by_alias = {alias: k for k in self.kinds for alias in k.aliases}
-        self._by_key = {k.key: k for k in self.kinds}
+        self._by_kind: dict[tuple[str, str], Kind] = {}
+        self._by_alias: dict[str, Kind] = {}
+        self._by_key: dict[str, Kind] = {}
+        # A resource served at several versions (or paths) is known by its first entry
+        # that is not a view of it: the preferred version.
+        for k in sorted(self.kinds, key=lambda k: bool(k.resource)):
+            self._by_kind.setdefault((k.api_version, k.kind), k)
+            self._by_key.setdefault(k.key, k)
+            for alias in k.aliases:
+                self._by_alias.setdefault(alias, k)
         self.namespace_kind = next((k for k in self.kinds if k.defines_namespaces), None)
         self.groups: dict[str, list[str]] = {}
         for k in self.kinds:
@@ -164,7 +214,8 @@ class Route:
     namespace: str | None = None
     name: str | None = None
     subresource: str | None = None
-    discovery: tuple[str, str] | None = None  # (group, version); ("api", "") / ("apis", "") for the roots
+    # (group, version); ("api", "") / ("apis", "") for the roots, ("apis", group) for a group
+    discovery: tuple[str, str] | None = None
 
     @property
     def found(self) -> bool:
@@ -190,6 +241,8 @@ def resolve(catalog: Catalog, method: str, path: str,
         group, version, rest = "", parts[1], parts[2:]
     else:
         if len(parts) < 3:
+            if len(parts) == 2 and parts[1] in catalog.groups:
+                return Route(discovery=("apis", parts[1]))
             return Route(discovery=("apis", "")) if len(parts) == 1 else NOT_FOUND
         group, version, rest = parts[1], parts[2], parts[3:]
     if not catalog.has_group_version(group, version):
@@ -222,6 +275,10 @@ def resolve(catalog: Catalog, method: str, path: str,
         if subresource not in kind.subresources:
             return NOT_FOUND
         verb = SUBRESOURCE_VERBS.get(method)
+        if verb not in SUBRESOURCES.get(subresource, ()):
+            verb = None
+        return Route(kind=kind, verb=verb, namespace=namespace, name=name,
+                     subresource=subresource)
     if verb is not None and verb not in kind.verbs:
         verb = None
     return Route(kind=kind, verb=verb, namespace=namespace, name=name, subresource=subresource)

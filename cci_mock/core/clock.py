@@ -4,11 +4,43 @@ Every timestamp the mock writes comes from :class:`Clock`, so tests control time
 either with freezegun (``datetime.now`` is patched) or with :meth:`Clock.advance`,
 which shifts the mock's notion of "now" without touching the real clock. The
 lifecycle simulation reads the same clock, so ``advance(30)`` moves jobs along.
+
+Elapsed time is another matter: timeouts, injected delays, request durations and the
+server's event loop must follow the real clock even while a test freezes time, or a
+frozen test's delay fault never ends and its server never stops. :func:`monotonic`
+and :func:`real_now` read the operating system's clocks through ``clock_gettime``,
+which freezegun (and time-machine, for the monotonic clock) leave alone.
 """
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
+
+_MONOTONIC = getattr(time, "CLOCK_MONOTONIC", None)
+# Where clock_gettime is missing (Windows) freezegun's saved original is the real one.
+_FALLBACK: list = []
+
+
+def monotonic() -> float:
+    """Seconds of real elapsed time (like ``time.monotonic``), whatever a test freezes."""
+    if _MONOTONIC is not None:
+        return time.clock_gettime(_MONOTONIC)
+    if not _FALLBACK:  # pragma: no cover - not POSIX
+        try:
+            from freezegun.api import real_monotonic  # type: ignore[attr-defined]
+        except ImportError:
+            real_monotonic = time.monotonic
+        _FALLBACK.append(real_monotonic)
+    return _FALLBACK[0]()  # pragma: no cover
+
+
+def real_now() -> datetime:
+    """The real wall-clock time, for what other processes check against it (certificate
+    validity), never for the mock's own timestamps."""
+    if hasattr(time, "clock_gettime"):
+        return datetime.fromtimestamp(time.clock_gettime(time.CLOCK_REALTIME), UTC)
+    return datetime.now(UTC)  # pragma: no cover - not POSIX
 
 
 class Clock:
@@ -41,6 +73,10 @@ class Clock:
 
     def reset(self) -> None:
         self._offset = self._start
+
+    def offset_seconds(self) -> float:
+        """How far the mock's now is ahead of the real now (offset, advances, scale)."""
+        return max((self.now() - datetime.now(UTC)).total_seconds(), 0.0)
 
 
 def rfc3339(moment: datetime) -> str:

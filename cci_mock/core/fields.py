@@ -114,6 +114,45 @@ def path_value(obj: Any, path: str) -> Any:
     return obj
 
 
+_PATH_TOKEN = re.compile(r"\[([^\]]*)\]|([^.\[\]]+)")
+
+
+def path_items(obj: Any, pattern: str) -> list[tuple[Any, str]]:
+    """(value, field path) for each place a ``pattern`` names: dotted keys; after a key,
+    ``[*]`` takes every item of a list, ``[n]`` one item and ``[some.key]`` a map key with
+    dots in it (``spec.tasks[*].template.spec``, ``metadata.annotations[kubernetes.io/elb.ip]``)."""
+    nodes: list[tuple[Any, str]] = [(obj, "")]
+    for bracket, name in _PATH_TOKEN.findall(pattern):
+        next_nodes = []
+        for node, path in nodes:
+            if name:
+                child = node.get(name) if isinstance(node, dict) else None
+                if child is not None:
+                    next_nodes.append((child, join(path, name)))
+            elif isinstance(node, list):
+                if bracket == "*":
+                    next_nodes.extend((item, join(path, i)) for i, item in enumerate(node))
+                elif bracket.lstrip("-").isdigit() and -len(node) <= int(bracket) < len(node):
+                    i = int(bracket) % len(node)
+                    next_nodes.append((node[i], join(path, i)))
+            elif isinstance(node, dict) and node.get(bracket) is not None:
+                next_nodes.append((node[bracket], key(path, bracket)))
+        nodes = next_nodes
+    return nodes
+
+
+def objects_at(obj: Any, pattern: str) -> list[tuple[dict[str, Any], str]]:
+    """The objects (dicts) :func:`path_items` finds, with their field paths: what a rule
+    loops over (``spec.ports[*]``); values of another JSON type are the schema's business."""
+    return [(value, path) for value, path in path_items(obj, pattern) if isinstance(value, dict)]
+
+
+def first_value(obj: Any, pattern: str) -> Any:
+    """The first value :func:`path_items` finds (None: nothing there)."""
+    found = path_items(obj, pattern)
+    return found[0][0] if found else None
+
+
 def join(path: str, child: str | int) -> str:
     """Kubernetes field path: ``a.b`` for keys, ``a[0]`` for list indexes."""
     if isinstance(child, int):

@@ -231,6 +231,45 @@ def _parse_quantity(value: int | float | str) -> Decimal:
     return number
 
 
+_DECIMAL_SUFFIXES = {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T",
+                     15: "P", 18: "E"}
+
+
+def canonical_quantity(value):
+    """The text Kubernetes stores for a quantity (``0.5`` -> ``500m``, ``1024Mi`` -> ``1Gi``,
+    ``2000`` -> ``2k``, a JSON number 4 -> ``4``): the format of the suffix it came with
+    (binary, decimal or exponent), the largest unit that keeps the number whole, never
+    finer than nano (rounded up). Anything that is no quantity is returned as it is."""
+    try:
+        number = parse_quantity(value)
+    except ValueError:
+        return value
+    match = _QUANTITY_RE.match(value.strip()) if isinstance(value, str) else None
+    suffix = (match.group("suffix") or "") if match else ""
+    whole = number == number.to_integral_value()
+    if suffix in _BINARY and whole and abs(number) >= 1024:
+        for name, size in sorted(_BINARY.items(), key=lambda item: -item[1]):
+            if int(number) % size == 0:
+                return f"{int(number) // size}{name}"
+    exponent = -9
+    scaled = (number.scaleb(9)).to_integral_value(rounding="ROUND_CEILING")
+    while exponent < 18 and scaled and scaled % 1000 == 0:
+        scaled //= 1000
+        exponent += 3
+    if not scaled:
+        return "0"
+    if suffix and suffix[0] in "eE":
+        return f"{int(scaled)}" + (f"e{exponent}" if exponent else "")
+    return f"{int(scaled)}{_DECIMAL_SUFFIXES[exponent]}"
+
+
+def port_number(value, path: str) -> list[dict]:
+    """apimachinery IsValidPortNum, for a port given as a number (a name is checked apart)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= 65535:
+        return [invalid(path, value, "must be between 1 and 65535, inclusive")]
+    return []
+
+
 def quantity(value, path: str) -> list[dict]:
     try:
         parse_quantity(value)
@@ -251,7 +290,14 @@ NOT_COMPARED = ("status", *(f"metadata.{name}" for name in SERVER_OWNED), "metad
 
 
 def _covered(path: str, prefixes) -> bool:
-    return any(path == p or path.startswith(p + ".") or path.startswith(p + "[") for p in prefixes)
+    """Is ``path`` one of ``prefixes`` or inside one? ``[*]`` in a prefix is any index
+    (``spec.containers[*].image`` covers ``spec.containers[1].image``)."""
+    return any(_prefix_pattern(p).match(path) for p in prefixes)
+
+
+@functools.lru_cache(maxsize=256)
+def _prefix_pattern(prefix: str) -> re.Pattern[str]:
+    return re.compile(re.escape(prefix).replace(r"\[\*\]", r"\[\d+\]") + r"(?:$|[.\[])")
 
 
 def immutable_changes(old: dict, new: dict, allowed_paths: list[str]) -> list[dict]:

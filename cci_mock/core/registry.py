@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 import random
 import uuid
@@ -19,8 +20,9 @@ from typing import Any
 
 from cci_mock.core import codec, errors, fields, patch
 from cci_mock.core.catalog import Catalog, Kind
-from cci_mock.core.causes import cause, merge_causes
+from cci_mock.core.causes import cause, invalid, merge_causes, required
 from cci_mock.core.clock import Clock, rfc3339
+from cci_mock.core.container_log import ContainerRun, LogOptions, LogReader, reader
 from cci_mock.core.meta import SERVER_OWNED, object_meta
 from cci_mock.core.schema import Validator
 from cci_mock.core.store import Obj, Store
@@ -57,7 +59,9 @@ class Registry:
         self.rng = random.Random(seed)
         self._tenant: Tenant | None = None
         self.validator = validator or Validator(catalog.schema_dir)
-        self.context = Context(self.clock, self.rng, lambda: self.tenant)
+        self.context = Context(self.clock, self.rng, lambda: self.tenant, self.store)
+        self._builtins: dict[str, dict[str, Obj]] = {}  # per kind key, made on first read
+        self._started = rfc3339(self.clock.now())  # when the built-in objects "were created"
         self.validate = validate  # False: schemas and kind rules are skipped (benchmarks only)
 
     @property
@@ -93,10 +97,37 @@ class Registry:
         return namespace
 
     def _existing(self, kind: Kind, namespace: str, name: str) -> Obj:
-        obj = self.store.get(kind.key, namespace, name)
+        obj = self.store.get(kind.key, namespace, name) or self.builtin(kind).get(name)
         if obj is None:
             raise errors.not_found(kind.plural, kind.group, name)
-        return obj
+        return _as_version(kind, obj)
+
+    def builtin(self, kind: Kind) -> dict[str, Obj]:
+        """The kind's built-in objects by name, with the metadata the server gives them
+        (a uid derived from the selfLink, so every server has the same ones)."""
+        if not kind.builtins:
+            return {}
+        objects = self._builtins.get(kind.key)
+        if objects is None:
+            objects = self._builtins[kind.key] = {}
+            for bare in kind.builtins:
+                obj = codec.clone(dict(bare))
+                obj["apiVersion"], obj["kind"] = kind.api_version, kind.kind
+                meta = obj.setdefault("metadata", {})
+                meta["selfLink"] = kind.self_link(None, meta["name"])
+                meta["uid"] = str(uuid.uuid5(uuid.NAMESPACE_URL, meta["selfLink"]))
+                meta["resourceVersion"] = "1"
+                meta["creationTimestamp"] = self._started
+                objects[meta["name"]] = _canonical(obj)
+        return objects
+
+    def _stamp(self, kind: Kind, obj: Obj) -> None:
+        """CCI's ``enable: true`` on the metadata objects the kind names (after defaults:
+        a client that sends an object back without it changes nothing)."""
+        for path in kind.enable_paths:
+            for meta, _ in fields.path_items(obj, path):
+                if isinstance(meta, dict):
+                    meta["enable"] = True
 
     def _check_type(self, kind: Kind, body: Any) -> dict[str, Any]:
         """The body must be an object of this endpoint's kind; fill apiVersion/kind if absent."""
@@ -173,14 +204,15 @@ class Registry:
             raise errors.invalid(kind.kind, kind.group, None, [cause(
                 "FieldValueRequired", "metadata.name", "Required value: name or generateName is required")])
         kind.strategy.defaults(obj)
+        self._stamp(kind, obj)
+        metadata["uid"] = self.new_uid()  # before the hooks: a Job's selector names it
+        metadata["creationTimestamp"] = rfc3339(self.clock.now())
         kind.strategy.prepare_for_create(obj, self.context)
         causes, warnings = self._validate(kind, obj, options)
         self._raise_if(kind, name if isinstance(name, str) else None, causes)
-        if self.store.has(kind.key, namespace, name):
+        if self.store.has(kind.key, namespace, name) or name in self.builtin(kind):
             raise errors.already_exists(kind.plural, kind.group, name,
                                         error_code=kind.error_code(409, "create"))
-        metadata["uid"] = self.new_uid()
-        metadata["creationTimestamp"] = rfc3339(self.clock.now())
         metadata["selfLink"] = kind.self_link(namespace or None, name)
         if kind.generation:
             metadata["generation"] = 1
@@ -246,11 +278,13 @@ class Registry:
         by_label = fields.label_selector(label_selector)
         by_field = fields.field_selector(field_selector)
         items = self.store.items(kind.key, namespace)
+        if kind.builtins:
+            items = itertools.chain(items, self.builtin(kind).values())
         if by_label:
             items = filter(by_label, items)
         if by_field:
             items = filter(by_field, items)
-        return list(items)
+        return [_as_version(kind, obj) for obj in items]
 
     # -- update / patch ---------------------------------------------------------
     def update(self, kind: Kind, namespace: str | None, name: str, body: Any,
@@ -286,6 +320,7 @@ class Registry:
             if key in old_meta and key != "resourceVersion":
                 metadata[key] = old_meta[key]
         kind.strategy.defaults(new)
+        self._stamp(kind, new)
         kind.strategy.prepare_for_update(new, old)
         causes, warnings = self._validate(kind, new, options)
         causes.extend(kind.strategy.validate_update(new, old))
@@ -335,10 +370,102 @@ class Registry:
         self.store.put(kind.key, namespace, name, new, "MODIFIED")
         return new
 
+    # -- /scale ------------------------------------------------------------------
+    def get_scale(self, kind: Kind, namespace: str | None, name: str) -> Obj:
+        """The object's replicas as the kind's Scale document (autoscaling/v1)."""
+        return self._scale_of(kind, self.get(kind, namespace, name))
+
+    def _scale_of(self, kind: Kind, obj: Obj) -> Obj:
+        scale = kind.scale
+        assert scale is not None
+        meta = obj["metadata"]
+        selector = fields.path_value(obj, scale.selector)
+        text = ",".join(f"{k}={v}" for k, v in (selector if isinstance(selector, dict) else {}
+                                               ).items())
+        return {
+            "apiVersion": scale.api_version, "kind": scale.kind,
+            "metadata": {**{key: meta[key] for key in ("name", "namespace", "uid",
+                                                       "resourceVersion", "creationTimestamp")
+                            if key in meta},
+                         "selfLink": kind.self_link(meta.get("namespace"), meta["name"]) + "/scale"},
+            "spec": {"replicas": fields.path_value(obj, scale.replicas) or 0},
+            # autoscaling/v1's selector is text (kubectl scale decodes it so); the
+            # documented answer's targetSelector says the same
+            "status": {"replicas": fields.path_value(obj, scale.status_replicas) or 0,
+                       "selector": text, "targetSelector": text},
+        }
+
+    def update_scale(self, kind: Kind, namespace: str | None, name: str, body: Any,
+                     options: Options | None = None) -> Result:
+        """PUT .../scale: the Scale's spec.replicas becomes the object's (validated and
+        stored as any update of the object)."""
+        namespace = self.require_namespace(kind, namespace)
+        old = self._existing(kind, namespace, name)
+        return self._write_scale(kind, namespace, name, body, old, options or Options())
+
+    def patch_scale(self, kind: Kind, namespace: str | None, name: str, patch_type: str,
+                    body: Any, options: Options | None = None) -> Result:
+        namespace = self.require_namespace(kind, namespace)
+        old = self._existing(kind, namespace, name)
+        patched = patch.apply(patch_type, self._scale_of(kind, old), body)
+        return self._write_scale(kind, namespace, name, patched, old, options or Options())
+
+    def _write_scale(self, kind: Kind, namespace: str, name: str, body: Any, old: Obj,
+                     options: Options) -> Result:
+        scale = kind.scale
+        assert scale is not None
+        group, _ = scale.group_version
+        if not isinstance(body, dict):
+            raise errors.bad_request(f"the request body must be a JSON object, not {codec.a_json_type(body)}")
+        for field_name, expected in (("apiVersion", scale.api_version), ("kind", scale.kind)):
+            if body.get(field_name) not in (None, expected):
+                raise errors.bad_request(f"the {field_name} in the data ({body[field_name]}) does "
+                                         f"not match the expected {field_name} ({expected})")
+        metadata = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+        _check_name({"metadata": metadata}, name)
+        _check_fresh(kind, name, {"metadata": metadata}, old)
+        replicas = (body.get("spec") or {}).get("replicas") if isinstance(body.get("spec"), dict) \
+            else None
+        if replicas is None:
+            causes = [required("spec.replicas")]
+        elif not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            causes = [invalid("spec.replicas", replicas, "must be greater than or equal to 0")]
+        else:
+            causes = []
+        if causes:
+            raise errors.invalid(scale.kind, group, name, causes)
+        new = codec.clone(old)
+        parent, _, leaf = scale.replicas.rpartition(".")
+        target = new
+        for part in parent.split(".") if parent else ():
+            target = target.setdefault(part, {})
+        target[leaf] = replicas
+        result = self._update(kind, namespace, name, new, old, options)
+        return Result(self._scale_of(kind, result.body), result.warnings)
+
+    # -- /log --------------------------------------------------------------------
+    def log(self, kind: Kind, namespace: str | None, name: str, options: LogOptions) -> LogReader:
+        """A reader of one container's log (400 for a container that is not there, not
+        started, or without the previous run asked for)."""
+        namespace = self.require_namespace(kind, namespace)
+        obj = self._existing(kind, namespace, name)
+        runs = kind.strategy.log_runs(obj) or {}
+
+        def fetch(container: str) -> ContainerRun | None:
+            current = self.store.get(kind.key, namespace, name)
+            if current is None or current["metadata"]["uid"] != obj["metadata"]["uid"]:
+                return None
+            return (kind.strategy.log_runs(current) or {}).get(container)
+
+        return reader(name, obj["metadata"]["uid"], runs, options, fetch)
+
     # -- delete -----------------------------------------------------------------
     def delete(self, kind: Kind, namespace: str | None, name: str,
                preconditions: dict[str, Any] | None = None,
-               options: Options | None = None) -> Obj:
+               options: Options | None = None,
+               delete_options: dict[str, Any] | None = None) -> Obj:
+        """Remove an object now, and answer as the kind's pages show: a Success Status,
+        the object as it was being deleted, or (删除Pod.md) a list of it."""
         namespace = self.require_namespace(kind, namespace)
         obj = self._existing(kind, namespace, name)
         self._check_preconditions(kind, obj, preconditions or {})
@@ -346,7 +473,22 @@ class Registry:
             self._remove(kind, namespace, obj)
         if kind.delete_returns == "status":
             return _success(kind, obj)
+        obj = self._deleting(obj, delete_options or {})
+        if kind.delete_returns == "list":
+            return self._list_document(kind, namespace, [obj])
         return obj
+
+    def _deleting(self, obj: Obj, delete_options: dict[str, Any]) -> Obj:
+        """The object as a graceful delete shows it (删除Job.md): deletionTimestamp, the
+        grace period, and the finalizer its propagationPolicy asks for."""
+        meta = dict(obj["metadata"])
+        meta["deletionTimestamp"] = rfc3339(self.clock.now())
+        grace = delete_options.get("gracePeriodSeconds")
+        meta["deletionGracePeriodSeconds"] = grace if isinstance(grace, int) else 0
+        finalizer = _PROPAGATION_FINALIZERS.get(delete_options.get("propagationPolicy"))
+        if finalizer and finalizer not in meta.get("finalizers", []):
+            meta["finalizers"] = [*meta.get("finalizers", []), finalizer]
+        return {**obj, "metadata": meta}
 
     def _check_preconditions(self, kind: Kind, obj: Obj, preconditions: dict[str, Any]) -> None:
         meta = obj["metadata"]
@@ -369,12 +511,12 @@ class Registry:
             for obj in items:
                 self._remove(kind, obj["metadata"].get("namespace", ""), obj)
         if kind.deletecollection_returns == "status":
-            return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-                    "details": {"group": kind.group, "kind": kind.plural}}
+            return _success(kind, None)
         return self._list_document(kind, namespace, items)
 
 
 _FIRST, _LAST = ("apiVersion", "kind", "metadata", "spec"), ("status",)
+_PROPAGATION_FINALIZERS = {"Orphan": "orphan", "Foreground": "foregroundDeletion"}
 
 
 def _canonical(obj: Obj) -> Obj:
@@ -401,14 +543,30 @@ def _check_name(obj: Obj, name: str) -> None:
             f"the name of the object ({sent}) does not match the name on the URL ({name})")
 
 
-def _success(kind: Kind, obj: Obj) -> Obj:
-    """The Success Status 删除MXJob.md shows: details name, group, kind (plural), uid."""
-    details = {"name": obj["metadata"]["name"], "group": kind.group, "kind": kind.plural,
-               "uid": obj["metadata"]["uid"]}
+def _success(kind: Kind, obj: Obj | None) -> Obj:
+    """The Success Status 删除MXJob.md shows: details name, group, kind (plural), uid
+    (only group and kind for a collection); CCI's built-in kinds add ``code: 200``
+    (删除ConfigMap.md, 删除指定namespace下的Networks.md), its custom resources do not."""
+    details: dict[str, Any] = {"group": kind.group, "kind": kind.plural}
+    if obj is not None:
+        details = {"name": obj["metadata"]["name"], **details, "uid": obj["metadata"]["uid"]}
     if not kind.group:
         del details["group"]
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
-            "details": details}
+    status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+              "details": details}
+    if kind.typed:
+        status["code"] = 200
+    return status
+
+
+def _as_version(kind: Kind, obj: Obj) -> Obj:
+    """An object as the version it is read through says it (a resource served at
+    several versions keeps one copy: apps/v1beta1 reads the apps/v1 deployments)."""
+    if obj.get("apiVersion") == kind.api_version:
+        return obj
+    meta = obj["metadata"]
+    return {**obj, "apiVersion": kind.api_version,
+            "metadata": {**meta, "selfLink": kind.self_link(meta.get("namespace"), meta["name"])}}
 
 
 def _sort_key(obj: Obj) -> tuple[str, str]:

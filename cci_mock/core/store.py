@@ -28,6 +28,8 @@ from cci_mock.core.codec import dumps
 
 Obj = dict[str, Any]
 Listener = Callable[[str, str, Obj], None]  # (event type, resource key, object)
+# (revision, event, resource key, namespace, name, stored bytes or None for a delete)
+Recorder = Callable[[int, str, str, str, str, bytes | None], None]
 HISTORY = 10_000  # changes kept for watches that resume from a resourceVersion
 
 
@@ -56,6 +58,7 @@ class Store:
         self._order: dict[tuple[str, str], list[str]] = {}
         self._rv = 0
         self.listeners: list[Listener] = []
+        self.recorder: Recorder | None = None  # a durable log, when the state persists
         # the last HISTORY changes as (resourceVersion, event, resource key, stored bytes)
         self.history: deque[tuple[int, str, str, bytes]] = deque(maxlen=HISTORY)
 
@@ -121,7 +124,10 @@ class Store:
         if name not in objects:
             self._order.pop((key, namespace), None)
         objects[name] = raw
-        self._record(int(obj["metadata"]["resourceVersion"]), event, key, obj, raw)
+        revision = int(obj["metadata"]["resourceVersion"])
+        if self.recorder is not None:
+            self.recorder(revision, event, key, namespace, name, raw)
+        self._record(revision, event, key, obj, raw)
         return raw
 
     def delete(self, key: str, namespace: str, name: str) -> Obj | None:
@@ -133,7 +139,7 @@ class Store:
         self._order.pop((key, namespace), None)
         if not objects:
             del self._data[key][namespace]
-        return self._deleted(key, _loads(raw))
+        return self._deleted(key, namespace, name, _loads(raw))
 
     def drop_namespace(self, namespace: str) -> int:
         """Remove every object in a namespace; returns how many went."""
@@ -144,12 +150,14 @@ class Store:
             if objects:
                 removed += len(objects)
                 for name in sorted(objects):
-                    self._deleted(key, _loads(objects[name]))
+                    self._deleted(key, namespace, name, _loads(objects[name]))
         return removed
 
-    def _deleted(self, key: str, obj: Obj) -> Obj:
+    def _deleted(self, key: str, namespace: str, name: str, obj: Obj) -> Obj:
         self._rv += 1
         obj["metadata"]["resourceVersion"] = str(self._rv)
+        if self.recorder is not None:
+            self.recorder(self._rv, "DELETED", key, namespace, name, None)
         self._record(self._rv, "DELETED", key, obj, encode(obj))
         return obj
 
@@ -189,6 +197,22 @@ class Store:
                                 for ns, objects in by_ns.items()}
                           for key, by_ns in self._data.items()},
         }
+
+    def entries(self) -> Iterator[tuple[str, str, str, bytes]]:
+        """Every stored object as (resource key, namespace, name, bytes)."""
+        for key, by_ns in self._data.items():
+            for namespace, objects in by_ns.items():
+                for name, raw in objects.items():
+                    yield key, namespace, name, raw
+
+    def load_raw(self, resources: dict[str, dict[str, dict[str, bytes]]],
+                 revision: int) -> None:
+        """Replace everything with stored bytes as they are (a durable log's recovery:
+        nothing to decode)."""
+        self._data = resources
+        self._order.clear()
+        self.history.clear()
+        self._rv = revision
 
     def load(self, document: dict[str, Any]) -> None:
         """Replace everything with an exported document (no listeners fire)."""

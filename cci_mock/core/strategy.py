@@ -9,16 +9,18 @@ registry, so kinds depend on core and nothing depends back on kinds.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cci_mock.core import errors
 from cci_mock.core.clock import Clock
+from cci_mock.core.fields import path_items
 from cci_mock.core.tenant import Tenant
 
 if TYPE_CHECKING:
     from cci_mock.core.catalog import Kind
+    from cci_mock.core.container_log import ContainerRun
     from cci_mock.core.store import Store
 
 Obj = dict[str, Any]
@@ -31,11 +33,21 @@ class Context:
     clock: Clock
     rng: random.Random
     _tenant: Callable[[], Tenant] = field(repr=False)
+    _store: Store | None = field(default=None, repr=False)
 
     @property
     def tenant(self) -> Tenant:
         """The fake CCI account (made on first use: Faker is slow to import)."""
         return self._tenant()
+
+    def values(self, key: str, pattern: str) -> set[Any]:
+        """Every value at ``pattern`` across the stored objects of resource ``key``: what
+        is already allocated (cluster IPs), read from the store so resets and state
+        imports never leave a stale allocation table behind."""
+        if self._store is None:
+            return set()
+        return {value for obj in self._store.items(key) for value, _ in path_items(obj, pattern)
+                if isinstance(value, str | int)}
 
 
 class Strategy:
@@ -86,10 +98,20 @@ class Strategy:
     def after_delete(self, store: Store, obj: Obj) -> None:
         """Called once the object is gone (namespaces take their contents along)."""
 
-    def stage_value(self, function: str, argument: str, obj: Obj) -> Any:
+    def stage_value(self, function: str, argument: str, obj: Obj, now: str) -> Any:
         """A lifecycle stage template ``{function:argument}`` the kind knows how to fill
-        (the kubeflow jobs expand ``{replicas:active}``); KeyError when it does not."""
+        (the kubeflow jobs expand ``{replicas:active}``) at time ``now``; KeyError when
+        it does not."""
         raise KeyError(function)
+
+    def log_runs(self, obj: Obj) -> dict[str, ContainerRun] | None:
+        """The containers whose logs ``/log`` serves, in order, and when each ran (None:
+        the kind keeps no logs)."""
+        return None
+
+    def list_answer(self, document: Obj, params: Mapping[str, str]) -> Any:
+        """What a list answers: the ``XxxList`` (CCI's extended PVC list is an array)."""
+        return document
 
     def decode_error(self, kind: Kind, causes: list[dict],
                      error_code: str | None = None) -> errors.ApiError:
@@ -101,3 +123,10 @@ class Strategy:
 
     def invalid_error(self, kind: Kind, name: str | None, causes: list[dict]) -> errors.ApiError:
         return errors.invalid(kind.kind, kind.group, name, causes)
+
+
+class StatuslessStrategy(Strategy):
+    """A kind whose objects have no status (ConfigMap, Secret, Event, RBAC objects)."""
+
+    def initial_status(self, obj: Obj) -> Obj | None:
+        return None

@@ -21,11 +21,12 @@ from cci_mock.core.clock import Clock
 from cci_mock.core.registry import Registry
 from cci_mock.core.tenant import Tenant
 from cci_mock.harness import seed, state
+from cci_mock.harness.durable import DurableLog, DurableLogError
 from cci_mock.harness.faults import FaultEngine, install_configured
 from cci_mock.harness.iam.access import AccessControl
 from cci_mock.harness.iam.identities import Identities
 from cci_mock.harness.journal import Journal
-from cci_mock.kinds import STAGES_DIR, default_catalog, role_bindings
+from cci_mock.kinds import STAGES_DIR, default_catalog, role_bindings, secret_fields
 
 log = logging.getLogger("cci_mock")
 
@@ -40,12 +41,13 @@ class Backend:
         self.lifecycle = Lifecycle(self.registry, load_stages(config.lifecycle, STAGES_DIR))
         self.faults = FaultEngine(self.registry.catalog.aliases, default_seed=config.seed)
         install_configured(self.faults, config.faults, config.faults_file)
-        self.journal = Journal(config.journal_size)
+        self.journal = Journal(config.journal_size, secret_fields(self.registry.catalog.kinds))
         self.access = AccessControl(self._open_identities, seed=config.seed,
                                     accepted_tokens=config.tokens)
         if config.identities:
             self.use_identities(Identities.load(config.identities))
-        self.baseline: dict[str, Any] | None = None  # what a reset returns to (seed fixtures)
+        self.baseline: dict[str, Any] | None = None
+        self.durable: DurableLog | None = None  # the write-ahead log of --state-dir  # what a reset returns to (seed fixtures)
 
     def _open_identities(self) -> Identities:
         """No identities declared: the generated tenant is the one account."""
@@ -93,14 +95,69 @@ class Backend:
                 except errors.ApiError as error:
                     raise ValueError(f"snapshot {config.snapshot}: {error.message}") from None
                 log.info("state restored from snapshot %s", config.snapshot)
+        if config.state_dir:
+            self._open_durable(config.state_dir)
         self.lifecycle.rebuild()
+
+    # -- durable state ------------------------------------------------------------------
+    def _open_durable(self, path: str) -> None:
+        """Recover the state the log holds (it wins over fixtures and snapshots), or start
+        the log with the state loaded so far; from then on every change is recorded."""
+        try:
+            durable, recovered = DurableLog.open(path, decode=False)
+        except DurableLogError as error:
+            raise ValueError(f"state dir {path}: {error}") from None
+        store, registry = self.registry.store, self.registry
+        if recovered.revision:
+            store.load_raw(recovered.objects, recovered.revision)
+            registry.clock.reset()
+            offset = float(recovered.meta.get("clockOffsetSeconds") or 0)
+            if offset > registry.clock.offset_seconds():
+                registry.clock.advance(offset - registry.clock.offset_seconds())
+            # uids after a restart come from a stream of their own, never the first one's
+            registry.rng.seed(f"{self.config.seed}/{recovered.revision}")
+            log.info("state recovered from %s: %d records, revision %d, %.2f s", path,
+                     recovered.records, recovered.revision, recovered.seconds)
+        self.durable = durable
+        if not recovered.revision:
+            self._record_all()
+        store.recorder = durable.record
+
+    def _record_all(self, gone: list[tuple[str, str, str]] = ()) -> None:
+        """Write a whole new state to the log: what went, then everything stored."""
+        durable, store = self.durable, self.registry.store
+        if durable is None:
+            return
+        revision = max(int(store.resource_version), durable.revision)
+        for key, namespace, name in gone:
+            durable.record(revision, "DELETED", key, namespace, name, None)
+        for key, namespace, name, raw in store.entries():
+            durable.record(revision, "ADDED", key, namespace, name, raw)
+        durable.set_meta({"clockOffsetSeconds": self.registry.clock.offset_seconds()})
+
+    def _stored_idents(self) -> list[tuple[str, str, str]]:
+        return [(key, ns, name) for key, ns, name, _ in self.registry.store.entries()]
+
+    async def commit(self) -> None:
+        """Return once every change so far is on disk (a no-op without a state dir)."""
+        if self.durable is not None:
+            await self.durable.commit()
+
+    def close_durable(self) -> None:
+        if self.durable is not None:
+            self.durable.flush_sync()
+            self.durable.close()
+            self.durable = None
+            self.registry.store.recorder = None
 
     def reset(self) -> None:
         """Everything back to a fresh start, in microseconds: no objects (or the baseline),
         clock and generator as configured, configured fault rules only, empty journal."""
+        gone = self._stored_idents() if self.durable is not None else []
         self.registry.reset()
         if self.baseline is not None:
             state.apply_state(self.registry, self.baseline)
+        self._record_all(gone)
         self.lifecycle.rebuild()
         self.faults.reset()
         self.journal.clear()
@@ -112,9 +169,13 @@ class Backend:
     def advance(self, seconds: float) -> datetime:
         """Move the mock's clock forward and apply what fell due; returns the new now."""
         self.lifecycle.advance(seconds)
+        if self.durable is not None:
+            self.durable.set_meta({"clockOffsetSeconds": self.registry.clock.offset_seconds()})
         return self.registry.clock.now()
 
     def import_state(self, document: Any) -> None:
         """Replace everything with a state document, checked whole first."""
+        gone = self._stored_idents() if self.durable is not None else []
         state.import_state(self.registry, document)
+        self._record_all(gone)
         self.lifecycle.rebuild()

@@ -11,6 +11,9 @@ Why these rules:
   job): it is written after the create, as the server's controllers would.
 - Loading is all or nothing: on the first bad document the state is put back as it
   was, and the error names the file and the document number.
+- A path that does not exist may name a seed shipped in the package
+  (``cci_mock/harness/seeds/<name>/``: ``sample`` is the documented namespace-test with
+  its Network and mxnet-job), so examples work in a project that only installed cci-mock.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from cci_mock.harness import state
 from cci_mock.kinds import namespace_document, ready_namespace_documents
 
 SUFFIXES = (".yaml", ".yml", ".json")
+SEEDS_DIR = Path(__file__).parent / "seeds"
 
 
 class SeedError(ValueError):
@@ -55,17 +59,35 @@ class Document:
 
 
 # -- reading -------------------------------------------------------------------
+def packaged() -> list[str]:
+    """Names of the seeds shipped in the package."""
+    return sorted(p.name for p in SEEDS_DIR.iterdir() if p.is_dir()) if SEEDS_DIR.is_dir() else []
+
+
+def resolve(raw: str | Path, base: str | Path | None = None) -> Path:
+    """A seed path: relative ones from ``base`` (the current directory when None); one
+    that does not exist may be the name of a packaged seed."""
+    path = Path(raw)
+    if base is not None and not path.is_absolute():
+        path = Path(base) / path
+    if path.exists():
+        return path
+    if str(raw) in packaged():
+        return SEEDS_DIR / str(raw)
+    where = f" (relative paths are read from {base})" if base is not None else ""
+    raise SeedError(f"{path}: no such file or directory{where}; seeds shipped in cci-mock: "
+                    f"{', '.join(packaged()) or 'none'}")
+
+
 def files_in(paths: Iterable[str | Path]) -> list[Path]:
     """Files as given, folders expanded to their manifests (recursively, sorted)."""
     found: list[Path] = []
     for raw in paths:
-        path = Path(raw)
+        path = resolve(raw)
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()))
-        elif path.is_file():
-            found.append(path)
         else:
-            raise SeedError(f"{path}: no such file or directory")
+            found.append(path)
     return found
 
 

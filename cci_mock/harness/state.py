@@ -6,9 +6,13 @@ fixture baseline that resets return to::
     {"apiVersion": "cci-mock/v1", "kind": "State", "resourceVersion": 7,
      "clockOffsetSeconds": 0.0, "random": [...], "resources": {key: {ns: {name: obj}}}}
 
-``random`` is the state of the uid/name generator: without it a restarted sidecar
-would hand out the uids of objects it already holds. An import is checked whole
-before anything changes (:func:`check_state`), so a bad document never half-applies.
+``random`` is the state of the uid/name generator (6 KB of numbers): snapshot files
+and the reset baseline keep it, so a restarted sidecar goes on exactly where it stopped;
+``GET /_mock/state`` leaves it out unless asked (``?internals=true``). A document
+without it re-seeds the generator from the document itself (its resourceVersion and
+uids), so the uids that follow are new ones, never those of the seed's own sequence that
+the imported objects may already carry. An import is checked whole before anything
+changes (:func:`check_state`), so a bad document never half-applies.
 Snapshot files are written atomically (temp file in the same folder, then rename),
 so a crash mid-write leaves the previous snapshot intact.
 """
@@ -17,11 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +38,21 @@ API_VERSION = "cci-mock/v1"
 KIND = "State"
 
 
-def export_state(registry: Registry) -> dict[str, Any]:
-    """Everything the registry holds, JSON-able and independent of it (a deep copy)."""
+def export_state(registry: Registry, internals: bool = True) -> dict[str, Any]:
+    """Everything the registry holds, JSON-able and independent of it (a deep copy);
+    ``internals=False`` leaves out the generator state (see the module docstring)."""
     stored = registry.store.export()
-    version, internal, gauss = registry.rng.getstate()
-    offset = (registry.clock.now() - datetime.now(UTC)).total_seconds()
-    return {
+    document = {
         "apiVersion": API_VERSION,
         "kind": KIND,
         "resourceVersion": int(stored["resourceVersion"]),
-        "clockOffsetSeconds": round(max(offset, 0.0), 3),
-        "random": [version, list(internal), gauss],
+        "clockOffsetSeconds": round(registry.clock.offset_seconds(), 3),
         "resources": stored["resources"],
     }
+    if internals:
+        version, internal, gauss = registry.rng.getstate()
+        document["random"] = [version, list(internal), gauss]
+    return document
 
 
 def apply_state(registry: Registry, document: dict[str, Any]) -> None:
@@ -60,6 +66,19 @@ def apply_state(registry: Registry, document: dict[str, Any]) -> None:
     rng = document.get("random")
     if rng:
         registry.rng.setstate((rng[0], tuple(rng[1]), rng[2]))
+    elif document.get("resources"):
+        registry.rng.seed(_seed_of(document))
+
+
+def _seed_of(document: dict[str, Any]) -> str:
+    """A generator seed that differs for every set of stored objects, and is the same
+    for the same document (runs stay reproducible)."""
+    digest = hashlib.sha256(str(document.get("resourceVersion", 0)).encode())
+    for by_namespace in document["resources"].values():
+        for objects in by_namespace.values():
+            for obj in objects.values():
+                digest.update(str(obj["metadata"].get("uid", "")).encode())
+    return digest.hexdigest()
 
 
 def import_state(registry: Registry, document: Any) -> None:

@@ -151,7 +151,7 @@ class KubeflowJobStrategy(Strategy):
     def validate(self, obj: dict[str, Any]) -> list[dict]:
         return kubeflow_job(self.framework, obj)
 
-    def stage_value(self, function: str, argument: str, obj: dict[str, Any]) -> Any:
+    def stage_value(self, function: str, argument: str, obj: dict[str, Any], now: str) -> Any:
         """``{replicas:<state>}``: {Worker: {<state>: replicas}, ...} from the replica specs,
         keyed as the operator reports them (a TFJob's "Ps" is reported as "PS")."""
         if function != "replicas":

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from cci_mock.core import errors
-from cci_mock.core.catalog import CORE_PATCHES, Kind
+from cci_mock.core.catalog import ALL_VERBS, CORE_PATCHES, Kind
 from cci_mock.core.causes import forbidden, not_supported, required
 from cci_mock.core.fields import join, key
 from cci_mock.core.store import Store
@@ -103,7 +103,8 @@ class NamespaceStrategy(Strategy):
 
 NAMESPACE = Kind(
     group="", version="v1", kind="Namespace", plural="namespaces", namespaced=False,
-    short_names=("ns",), patch_types=CORE_PATCHES, strategy=NamespaceStrategy(), typed=True,
+    verbs=ALL_VERBS - {"deletecollection"},  # as CCI's discovery (列出所有v1版本的API.md)
+    short_names=("ns",), patch_types=CORE_PATCHES, enable_paths=("metadata",), strategy=NamespaceStrategy(), typed=True,
     unconditional_update=True, generation=False, delete_returns="status",
     columns=(("Status", "status.phase"),), name_style="label", defines_namespaces=True,
     error_codes={

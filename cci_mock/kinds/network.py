@@ -63,6 +63,7 @@ NETWORK = Kind(
     group="networking.cci.io", version="v1beta1", kind="Network", plural="networks",
     strategy=NetworkStrategy(), generation=False, deletecollection_returns="status",
     typed=True, unconditional_update=True, columns=(("State", "status.state"),),
+    enable_paths=("metadata",),
 )
 KINDS = (NETWORK,)
 

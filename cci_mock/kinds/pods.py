@@ -1,25 +1,36 @@
-"""Pod specs and CCI's resource rules, shared by every kind that makes pods (pods,
-deployments, statefulsets, jobs, Volcano jobs, the kubeflow jobs).
+"""Pods, pod specs and CCI's pod rules, shared by every kind that makes pods (pods,
+deployments, statefulsets, replicasets, jobs, Volcano jobs, the kubeflow jobs).
 
-Sources: core/v1 pod validation (containers, ports) and, for CCI, the 约束限制 page
-of ../shared/cci-api-reference and the workload pages of ../shared/cci-user-guide
-(per-container 0.25 core / 0.2 GB minimum, requests = limits).
-
-The workload kinds are declared here with their pod-template paths; they are not
-served yet (kinds.SERVED lists what is), but their rules already check documents.
+Sources: core/v1 pod validation (containers, ports) and defaulting; for CCI, the
+约束限制 page of ../shared/cci-api-reference (per-container 0.25 core steps and
+0.2 GB minimum, requests = limits, pod totals and ratio, the GPU flavours), 创建Pod.md
+(the GPU driver annotation), 更新Pod.md (what an update may change) and the storage
+pages of ../shared/cci-user-guide (the volume types a pod may use). The workload
+kinds built on :class:`PodTemplateStrategy` live in cci_mock.kinds.workloads.
 """
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from cci_mock.core.catalog import CORE_PATCHES, Kind
 from cci_mock.core.causes import duplicate, forbidden, invalid, not_supported, required
-from cci_mock.core.fields import join, key
-from cci_mock.core.meta import object_name, parse_quantity, quantity
-from cci_mock.core.strategy import Strategy
+from cci_mock.core.clock import parse_rfc3339
+from cci_mock.core.container_log import ContainerRun
+from cci_mock.core.fields import join, key, path_items
+from cci_mock.core.meta import (
+    canonical_quantity,
+    object_name,
+    parse_quantity,
+    port_number,
+    quantity,
+)
+from cci_mock.core.strategy import Context, Strategy
 
 RESTART_POLICIES = ("Always", "Never", "OnFailure")
 PROTOCOLS = ("TCP", "UDP")  # CCI documents TCP and UDP only (upstream also has SCTP)
@@ -33,6 +44,28 @@ CCI_POD_CPU_EXTRA = (Decimal(48), Decimal(64))
 CCI_POD_MEMORY_MIN = GI
 CCI_POD_MEMORY_MAX = 512 * GI
 CCI_RATIO_MIN, CCI_RATIO_MAX = Decimal(2), Decimal(8)  # GiB of memory per core
+# GPU pods come in fixed flavours: GPUs of one type -> (cores, GiB) of the whole pod
+_V100 = {1: (4, 32), 2: (8, 64), 4: (16, 128), 8: (32, 256)}
+GPU_FLAVOURS = {
+    "nvidia.com/gpu-tesla-v100-32GB": _V100,
+    "nvidia.com/gpu-tesla-v100-16GB": _V100,
+    "nvidia.com/gpu-tesla-t4": {1: (8, 32), 2: (16, 64), 4: (32, 128), 8: (64, 256)},
+}
+GPU_DRIVER_ANNOTATION = "cri.cci.io/gpu-driver"
+GPU_DRIVERS = ("gpu-418.126", "gpu-460.106")
+# what a pod may mount on CCI: its storage (EVS, SFS, SFS Turbo, OBS) through PVCs,
+# configuration through ConfigMaps and Secrets, scratch space, and what the API projects
+CCI_VOLUME_TYPES = ("configMap", "downwardAPI", "emptyDir", "persistentVolumeClaim",
+                    "projected", "secret")
+TERMINATION_MESSAGE_PATH = "/dev/termination-log"
+# added to every pod by the DefaultTolerationSeconds admission plugin
+DEFAULT_TOLERATIONS = tuple(
+    {"effect": "NoExecute", "key": f"node.kubernetes.io/{taint}", "operator": "Exists",
+     "tolerationSeconds": 300} for taint in ("not-ready", "unreachable"))
+# 更新Pod.md / 替换Pod.md
+POD_UPDATABLE = ("metadata.generateName", "metadata.labels", "metadata.annotations",
+                 "spec.initContainers[*].image", "spec.containers[*].image",
+                 "spec.activeDeadlineSeconds", "spec.tolerations")
 
 
 def _containers(spec: dict):
@@ -44,9 +77,10 @@ def _containers(spec: dict):
                     yield group, i, c
 
 
-def _port(value, path: str) -> list[dict]:
-    if isinstance(value, int) and not isinstance(value, bool) and not 1 <= value <= 65535:
-        return [invalid(path, value, "must be between 1 and 65535, inclusive")]
+def protocol(value: Any, path: str) -> list[dict]:
+    """A port's protocol: one CCI documents (:data:`PROTOCOLS`)."""
+    if isinstance(value, str) and value not in PROTOCOLS:
+        return [not_supported(path, value, PROTOCOLS)]
     return []
 
 
@@ -68,12 +102,10 @@ def container(c: dict, path: str) -> list[dict]:
             pp = join(join(path, "ports"), i)
             if "containerPort" not in p:
                 causes.append(required(join(pp, "containerPort")))
-            causes += _port(p.get("containerPort"), join(pp, "containerPort"))
+            causes += port_number(p.get("containerPort"), join(pp, "containerPort"))
             if p.get("hostPort"):
-                causes += _port(p["hostPort"], join(pp, "hostPort"))
-            proto = p.get("protocol")
-            if isinstance(proto, str) and proto not in PROTOCOLS:
-                causes.append(not_supported(join(pp, "protocol"), proto, PROTOCOLS))
+                causes += port_number(p["hostPort"], join(pp, "hostPort"))
+            causes += protocol(p.get("protocol"), join(pp, "protocol"))
     res = c.get("resources")
     if isinstance(res, dict):
         for part in ("limits", "requests"):
@@ -164,9 +196,67 @@ def cci_resources(spec, path: str = "spec") -> list[dict]:
             else:
                 total_cpu += cpu
                 total_mem += mem
-    if complete and not gpu and isinstance(containers, list) and containers and not causes:
-        causes += _cci_pod_totals(total_cpu, total_mem, join(path, "containers"))
+    if complete and isinstance(containers, list) and containers and not causes:
+        if gpu:
+            causes += _cci_gpu_flavour(spec, total_cpu, total_mem, join(path, "containers"))
+        else:
+            causes += _cci_pod_totals(total_cpu, total_mem, join(path, "containers"))
+    return causes + cci_volumes(spec, path)
+
+
+def _cci_gpu_flavour(spec: dict, cpu: Decimal, mem: Decimal, path: str) -> list[dict]:
+    """A GPU pod is one of CCI's flavours: n GPUs of one type with a fixed cpu and memory."""
+    gpus: dict[str, Decimal] = {}
+    for group, _, c in _containers(spec):
+        limits = (c.get("resources") or {}).get("limits") or {}
+        for name in limits:
+            if group == "containers" and name.startswith("nvidia.com/"):
+                gpus[name] = gpus.get(name, Decimal(0)) + (_q(limits, name) or Decimal(0))
+    if len(gpus) != 1 or next(iter(gpus)) not in GPU_FLAVOURS:
+        return [forbidden(path, "a GPU pod uses one GPU type of " + ", ".join(GPU_FLAVOURS)
+                          + " on CCI")]
+    (name, count), = gpus.items()
+    flavours = GPU_FLAVOURS[name]
+    if count not in flavours:
+        return [forbidden(path, f"a GPU pod has {', '.join(map(str, flavours))} {name} on CCI, "
+                                f"not {count.normalize()}")]
+    cores, gib = flavours[int(count)]
+    if cpu != cores or mem != gib * GI:
+        return [forbidden(path, f"a pod with {int(count)} {name} has {cores} cores and "
+                                f"{gib}Gi on CCI, not {cpu.normalize()} cores and "
+                                f"{(mem / GI).normalize()}Gi")]
+    return []
+
+
+def cci_volumes(spec: dict, path: str = "spec") -> list[dict]:
+    """Each volume's source must be one CCI mounts (:data:`CCI_VOLUME_TYPES`)."""
+    causes = []
+    volumes = spec.get("volumes")
+    for i, volume in enumerate(volumes if isinstance(volumes, list) else ()):
+        if not isinstance(volume, dict):
+            continue
+        for source in volume:
+            if source != "name" and source not in CCI_VOLUME_TYPES:
+                causes.append(forbidden(join(join(join(path, "volumes"), i), source),
+                                        f"{source} volumes are not supported on CCI (supported: "
+                                        f"{', '.join(CCI_VOLUME_TYPES)})"))
     return causes
+
+
+def gpu_driver(meta: Any, spec: Any, path: str) -> list[dict]:
+    """创建Pod.md: a GPU pod names its driver in ``cri.cci.io/gpu-driver``."""
+    if not isinstance(spec, dict) or not any(
+            name.startswith("nvidia.com/") for _, _, c in _containers(spec)
+            for name in ((c.get("resources") or {}).get("limits") or {})):
+        return []
+    annotations = meta.get("annotations") if isinstance(meta, dict) else None
+    value = annotations.get(GPU_DRIVER_ANNOTATION) if isinstance(annotations, dict) else None
+    field = key(join(path, "annotations"), GPU_DRIVER_ANNOTATION)
+    if value is None:
+        return [required(field, "a GPU pod names its driver on CCI")]
+    if value not in GPU_DRIVERS:
+        return [not_supported(field, value, GPU_DRIVERS)]
+    return []
 
 
 def _cci_pod_totals(cpu: Decimal, mem: Decimal, path: str) -> list[dict]:
@@ -200,26 +290,56 @@ def default_resources(pod_spec: dict) -> dict:
 def pod_specs(obj: Any, pattern: str) -> Iterator[tuple[Any, str]]:
     """(pod spec, field path) for each place ``pattern`` names in ``obj``: dotted keys,
     ``[*]`` for every list item (``spec.tasks[*].template.spec``)."""
-    nodes: list[tuple[Any, str]] = [(obj, "")]
-    for part in pattern.split("."):
-        every = part.endswith("[*]")
-        name = part[:-3] if every else part
-        next_nodes = []
-        for node, path in nodes:
-            child = node.get(name) if isinstance(node, dict) else None
-            child_path = join(path, name)
-            if every:
-                if isinstance(child, list):
-                    next_nodes.extend((item, join(child_path, i)) for i, item in enumerate(child))
-            elif child is not None:
-                next_nodes.append((child, child_path))
-        nodes = next_nodes
-    return iter(nodes)
+    return iter(path_items(obj, pattern))
+
+
+def _latest(image: Any) -> bool:
+    if not isinstance(image, str) or "@" in image:
+        return False
+    tail = image.rsplit("/", 1)[-1]
+    return ":" not in tail or tail.endswith(":latest")
+
+
+def pod_defaults(spec: Any, standalone: bool = False) -> None:
+    """Kubernetes' defaulting of a pod spec (what the documented answers show: CCI adds
+    ``priority: 0`` to templates too), requests from limits, quantities in their
+    canonical text; a pod of its own (not a template) also gets the default tolerations
+    its admission adds. Mutates."""
+    if not isinstance(spec, dict):
+        return
+    default_resources(spec)
+    for name, value in (("restartPolicy", "Always"), ("dnsPolicy", "ClusterFirst"),
+                        ("schedulerName", "default-scheduler"), ("securityContext", {}),
+                        ("terminationGracePeriodSeconds", 30), ("priority", 0)):
+        spec.setdefault(name, value)
+    for _, _, c in _containers(spec):
+        for values, _ in path_items(c, "resources.limits") + path_items(c, "resources.requests"):
+            if isinstance(values, dict):  # stored as Kubernetes writes quantities
+                values.update((name, canonical_quantity(v)) for name, v in values.items())
+        c.setdefault("terminationMessagePath", TERMINATION_MESSAGE_PATH)
+        c.setdefault("terminationMessagePolicy", "File")
+        c.setdefault("imagePullPolicy", "Always" if _latest(c.get("image")) else "IfNotPresent")
+        for port in c.get("ports") if isinstance(c.get("ports"), list) else ():
+            if isinstance(port, dict):
+                port.setdefault("protocol", "TCP")
+    if standalone:
+        tolerations = spec.setdefault("tolerations", [])
+        if isinstance(tolerations, list):
+            keys = {t.get("key") for t in tolerations if isinstance(t, dict)}
+            tolerations.extend(dict(t) for t in DEFAULT_TOLERATIONS if t["key"] not in keys)
+
+
+def _sibling(path: str, name: str) -> str:
+    """``spec.template.spec`` -> ``spec.template.metadata``; ``spec`` -> ``metadata``."""
+    parent, _, _ = path.rpartition(".")
+    return join(parent, name)
 
 
 class PodTemplateStrategy(Strategy):
-    """A kind whose pods come from pod specs at ``paths``: Kubernetes' pod rules plus CCI's
-    resource rules there, requests defaulted from limits on every write."""
+    """A kind whose pods come from pod specs at ``paths``: defaulted as Kubernetes
+    does (requests from limits), checked by Kubernetes' pod rules and CCI's."""
+
+    standalone = False  # a Pod itself, not a template
 
     def __init__(self, *paths: str) -> None:
         self.paths = paths
@@ -227,29 +347,116 @@ class PodTemplateStrategy(Strategy):
     def defaults(self, obj: dict[str, Any]) -> None:
         for pattern in self.paths:
             for spec, _ in pod_specs(obj, pattern):
-                default_resources(spec)
+                pod_defaults(spec, self.standalone)
 
     def validate(self, obj: dict[str, Any]) -> list[dict]:
         causes: list[dict] = []
         for pattern in self.paths:
             for spec, path in pod_specs(obj, pattern):
-                causes += pod_spec(spec, path) + cci_resources(spec, path)
+                meta_path = _sibling(path, "metadata")
+                meta = next(iter(path_items(obj, meta_path)), (None, ""))[0]
+                causes += pod_spec(spec, path) + cci_resources(spec, path) \
+                    + gpu_driver(meta, spec, meta_path)
         return causes
 
 
-def _workload(group: str, version: str, kind: str, plural: str, *paths: str, **extra: Any) -> Kind:
-    return Kind(group=group, version=version, kind=kind, plural=plural, typed=True,
-                patch_types=CORE_PATCHES, unconditional_update=True,
-                strategy=PodTemplateStrategy(*paths), **extra)
+def qos_class(spec: Any) -> str:
+    """Guaranteed when every container's cpu and memory requests equal its limits (CCI
+    makes them so), BestEffort without any, Burstable otherwise."""
+    containers = [c for _, _, c in _containers(spec)] if isinstance(spec, dict) else []
+    resources = [c.get("resources") or {} for c in containers]
+    if not any(r.get("limits") or r.get("requests") for r in resources):
+        return "BestEffort"
+    guaranteed = all((r.get("limits") or {}).get(n) is not None
+                     and (r.get("limits") or {}).get(n) == (r.get("requests") or {}).get(n)
+                     for r in resources for n in ("cpu", "memory"))
+    return "Guaranteed" if guaranteed else "Burstable"
 
 
-POD = _workload("", "v1", "Pod", "pods", "spec", short_names=("po",), generation=False)
-DEPLOYMENT = _workload("apps", "v1", "Deployment", "deployments", "spec.template.spec",
-                       short_names=("deploy",))
-STATEFULSET = _workload("apps", "v1", "StatefulSet", "statefulsets", "spec.template.spec",
-                        short_names=("sts",))
-JOB = _workload("batch", "v1", "Job", "jobs", "spec.template.spec")
-VOLCANO_JOB = Kind(group="batch.volcano.sh", version="v1alpha1", kind="Job", plural="jobs",
-                   schema="VolcanoJob", strategy=PodTemplateStrategy("spec.tasks[*].template.spec"),
-                   short_names=("vcjob",))
-KINDS = (POD, DEPLOYMENT, STATEFULSET, JOB, VOLCANO_JOB)
+def _time(value: Any) -> datetime | None:
+    try:
+        return parse_rfc3339(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+class PodStrategy(PodTemplateStrategy):
+    """A Pod: what an update may change (更新Pod.md), the node CCI places it on, its
+    status (Pending, then the lifecycle stages) and its containers' logs."""
+
+    standalone = True
+    mutable_paths = POD_UPDATABLE
+
+    def __init__(self) -> None:
+        super().__init__("spec")
+
+    def initial_status(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return {"phase": "Pending", "qosClass": qos_class(obj.get("spec"))}
+
+    def prepare_for_create(self, obj: dict[str, Any], context: Context) -> None:
+        super().prepare_for_create(obj, context)
+        spec = obj.get("spec")
+        if isinstance(spec, dict) and not spec.get("nodeName"):
+            # CCI schedules at once onto a virtual node named by a uuid (查询Pod.md)
+            spec["nodeName"] = str(uuid.UUID(int=context.rng.getrandbits(128), version=4))
+
+    def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        super().prepare_for_update(new, old)
+        node = (old.get("spec") or {}).get("nodeName")
+        spec = new.get("spec")
+        if node and isinstance(spec, dict) and not spec.get("nodeName"):
+            spec["nodeName"] = node  # a client sending its manifest back keeps the node
+
+    def stage_value(self, function: str, argument: str, obj: dict[str, Any], now: str) -> Any:
+        """``{containers:running}``: a running status for each container of the spec."""
+        if function != "containers":
+            raise KeyError(function)
+        uid = obj["metadata"].get("uid", "")
+        statuses = []
+        for c in (obj.get("spec") or {}).get("containers") or []:
+            image = c.get("image", "")
+            statuses.append({
+                "name": c.get("name"), "image": image,
+                "imageID": f"docker-pullable://{image.split(':')[0]}@sha256:{_digest(image)}",
+                "containerID": f"docker://{_digest(uid, c.get('name', ''))}",
+                "ready": argument == "running", "restartCount": 0, "lastState": {},
+                "state": {argument: {"startedAt": now}}})
+        return statuses
+
+    def log_runs(self, obj: dict[str, Any]) -> dict[str, ContainerRun]:
+        status = obj.get("status") or {}
+        by_name = {s.get("name"): s for s in status.get("containerStatuses") or []
+                   if isinstance(s, dict)}
+        ended = status.get("phase") in ("Succeeded", "Failed")
+        runs = {}
+        for c in (obj.get("spec") or {}).get("containers") or []:
+            if not isinstance(c, dict) or not c.get("name"):
+                continue
+            record = by_name.get(c["name"]) or {}
+            state = record.get("state") or {}
+            running, done = state.get("running") or {}, state.get("terminated") or {}
+            last = (record.get("lastState") or {}).get("terminated") or {}
+            previous = (_time(last.get("startedAt")), _time(last.get("finishedAt")))
+            runs[c["name"]] = ContainerRun(
+                started=_time(running.get("startedAt") or done.get("startedAt")),
+                finished=_time(done.get("finishedAt")),
+                waiting=(state.get("waiting") or {}).get("reason") or "ContainerCreating",
+                previous=previous if None not in previous else None,  # type: ignore[arg-type]
+                restarts=int(record.get("restartCount") or 0), ended=ended)
+        return runs
+
+
+_POD_COLUMNS = (
+    ("Ready", "{count(status.containerStatuses[*].ready)}/{len(spec.containers)}"),
+    ("Status", "status.phase"),
+    ("Restarts", "sum(status.containerStatuses[*].restartCount)"),
+)
+POD = Kind(group="", version="v1", kind="Pod", plural="pods", short_names=("po",),
+           categories=("all",), typed=True, patch_types=CORE_PATCHES, unconditional_update=True,
+           generation=False, strategy=PodStrategy(), subresources=("status", "log"),
+           delete_returns="list", columns=_POD_COLUMNS, enable_paths=("metadata",))
+KINDS = (POD,)

@@ -6,24 +6,42 @@ the registry is plain, single-threaded Python; running each helper as a callback
 the server's loop keeps every access on one thread, so a test never races a request.
 One server lives for the whole session; tests get fresh state from :meth:`reset`,
 which clears the store in microseconds instead of restarting anything.
+
+Time-proof: the server's event loop runs on the real monotonic clock
+(:func:`cci_mock.core.clock.monotonic`), so a test that freezes time with freezegun
+still gets its delays, watch timeouts and keep-alives, while the mock's own clock
+(timestamps, lifecycles) follows freezegun and :meth:`advance`. :meth:`stop` gives
+requests in flight :data:`STOP_GRACE` seconds, then cancels them: it never waits on a
+stuck handler.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import contextlib
+import logging
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from cci_mock.config import Config
+from cci_mock.core.clock import monotonic
+from cci_mock.testing.handles import FaultHandle, ObjectNotFound, RequestLog
 
 T = TypeVar("T")
 TIMEOUT = 30.0
+STOP_GRACE = 1.0  # seconds stop() lets requests in flight finish before cancelling them
+log = logging.getLogger("cci_mock.testing")
+
+
+class RealTimeLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock freezegun cannot stop (see the module docstring)."""
+
+    def time(self) -> float:
+        return monotonic()
 
 
 class MockServer:
@@ -33,10 +51,12 @@ class MockServer:
     at the HTTPS listener with the generated CA embedded, as kubectl requires."""
 
     def __init__(self, config: Config | None = None, *, host: str = "127.0.0.1",
-                 tls: bool = True) -> None:
+                 tls: bool = True, root: str | Path | None = None) -> None:
         self.config = config or Config()
         self.host = host
         self.tls = tls
+        self.root = Path(root) if root is not None else None  # relative seed paths start here
+        self._handles: list[FaultHandle] = []
         self.token = self.config.client_token
         self.url = ""
         self.tls_url: str | None = None
@@ -59,7 +79,7 @@ class MockServer:
 
             certificates = tls.generate(Path(self._dir) / "tls")
             self.ca_file = str(Path(self._dir) / "tls" / "ca.crt")
-        self._loop = asyncio.new_event_loop()
+        self._loop = RealTimeLoop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="cci-mock", daemon=True)
         self._thread.start()
         try:
@@ -79,20 +99,42 @@ class MockServer:
 
         self.app = create_app(self.config)
         return await serving.start(self.app, self.host, 0, tls_port=0 if certificates else None,
-                                   certificates=certificates, access_log=False)
+                                   certificates=certificates, access_log=False,
+                                   shutdown_timeout=STOP_GRACE / 2)  # aiohttp waits twice
 
     def stop(self) -> None:
+        """Stop listening and end the thread, in about STOP_GRACE seconds at most even
+        when a handler is stuck (it is cancelled; a loop blocked outright is left to
+        die with the process, its thread being a daemon)."""
         loop, thread = self._loop, self._thread
         if loop is not None and thread is not None and thread.is_alive():
             if self._listening is not None:
-                self.run(self._listening.close())
+                closing = asyncio.run_coroutine_threadsafe(self._close(), loop)
+                try:
+                    closing.result(STOP_GRACE * 3)
+                except Exception as error:  # a timeout, or a cleanup hook that failed
+                    log.warning("cci-mock did not close cleanly: %r", error)
             loop.call_soon_threadsafe(loop.stop)
-            thread.join(TIMEOUT)
-            loop.close()
+            thread.join(STOP_GRACE)
+            if not thread.is_alive():
+                loop.close()
         self._loop = self._thread = self._listening = None
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
+
+    async def _close(self) -> None:
+        """aiohttp's shutdown (bounded by shutdown_timeout), then whatever still runs
+        (a cleanup hook that hangs, a task a test left) is cancelled."""
+        try:
+            await asyncio.wait_for(self._listening.close(), STOP_GRACE * 2)
+        finally:
+            current = asyncio.current_task()
+            left = [t for t in asyncio.all_tasks() if t is not current]
+            for task in left:
+                task.cancel()
+            if left:
+                await asyncio.wait(left, timeout=STOP_GRACE)
 
     def __enter__(self) -> MockServer:
         return self.start()
@@ -146,10 +188,13 @@ class MockServer:
         self.call(self.backend.reset)
 
     def load(self, *paths: str | Path) -> list[dict[str, Any]]:
-        """Load seed data (files or folders of YAML/JSON) through validation."""
+        """Load seed data through validation: files or folders of YAML/JSON (relative to
+        ``root``, the pytest rootdir under the fixture, else the current directory) or a
+        seed shipped in the package by name (``"sample"``)."""
         from cci_mock.harness import seed
 
-        return self.call(seed.load_paths, self.registry, paths)
+        resolved = [seed.resolve(path, self.root) for path in paths]
+        return self.call(seed.load_paths, self.registry, resolved)
 
     def namespace(self, name: str, flavor: str = "general-computing") -> dict[str, Any]:
         """A namespace with its Network, Active: ready for workloads."""
@@ -179,11 +224,21 @@ class MockServer:
         """Move the mock's clock forward; due lifecycle stages are applied. Returns now."""
         return self.call(self.backend.advance, seconds)
 
-    def state(self) -> dict[str, Any]:
-        """Everything, as ``GET /_mock/state`` answers it."""
+    def state(self, internals: bool = False) -> dict[str, Any]:
+        """Everything, as ``GET /_mock/state`` answers it (due lifecycle stages applied)."""
         from cci_mock.harness import state
 
-        return self.call(state.export_state, self.registry)
+        return self._read(state.export_state, self.registry, internals=internals)
+
+    def _read(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Apply due lifecycle stages, then read: a helper sees what a GET would."""
+        backend = self.backend
+
+        def read() -> T:
+            backend.tick()
+            return function(*args, **kwargs)
+
+        return self.call(read)
 
     # -- stored objects, for assertions -----------------------------------------
     def _kind(self, name: str) -> Any:
@@ -192,15 +247,30 @@ class MockServer:
             raise KeyError(f"cci-mock serves no kind {name!r}")
         return kind
 
-    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any] | None:
-        """A stored object (kind by name, plural or short name), or None."""
+    def get(self, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """A stored object (kind by name, plural or short name); ObjectNotFound (a
+        KeyError naming what is stored there) when it is not stored."""
+        found = self.get_or_none(kind, name, namespace)
+        if found is not None:
+            return found
+        kind_entry = self._kind(kind)
+        names = [o["metadata"]["name"] for o in self.objects(kind, namespace)]
+        where = f' in namespace "{namespace}"' if kind_entry.namespaced else ""
+        if kind_entry.namespaced and not namespace:
+            where = " (no namespace given: namespaced kinds need one)"
+        raise ObjectNotFound(f'{kind_entry.kind} "{name}" is not stored{where}; stored there: '
+                             f"{names or 'none'}")
+
+    def get_or_none(self, kind: str, name: str,
+                    namespace: str | None = None) -> dict[str, Any] | None:
+        """A stored object, or None."""
         found = self._kind(kind)
-        return self.call(self.registry.store.get, found.key, namespace or "", name)
+        return self._read(self.registry.store.get, found.key, namespace or "", name)
 
     def objects(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
         """Stored objects of a kind, in one namespace or all, sorted by namespace and name."""
         found = self._kind(kind)
-        items = self.call(lambda: list(self.registry.store.items(found.key, namespace)))
+        items = self._read(lambda: list(self.registry.store.items(found.key, namespace)))
         return sorted(items, key=lambda o: (o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 
     def create(self, body: dict[str, Any], namespace: str | None = None) -> dict[str, Any]:
@@ -212,20 +282,32 @@ class MockServer:
         return self.call(lambda: self.registry.create(kind, namespace, body).body)
 
     # -- faults and the journal (engines in cci_mock.harness) --
-    @contextlib.contextmanager
-    def fault(self, **rule: Any) -> Iterator[dict[str, Any]]:
-        """Install a fault rule for the duration of a ``with`` block."""
+    def fault(self, **rule: Any) -> FaultHandle:
+        """Install a fault rule now and return its handle: ``.matched``, ``.fired``,
+        ``.remove()``; ``with cci_mock.fault(...):`` removes it at the end of the block,
+        and the fixture removes what is left at the end of the test."""
         engine = self.backend.faults
-        added = self.call(engine.add, rule)
-        try:
-            yield added
-        finally:
-            self.call(engine.remove, added["id"])
+        handle = FaultHandle(self.call, engine, self.call(engine.add, rule))
+        self._handles.append(handle)
+        return handle
 
     @property
-    def requests(self) -> Journal:
-        """The request journal: ``.entries(**matchers)``, ``.clear()``, ``len()``, iteration."""
-        return Journal(self)
+    def faults(self) -> list[FaultHandle]:
+        """Every rule installed now (this test's, configured ones, the admin API's)."""
+        engine = self.backend.faults
+        return [FaultHandle(self.call, engine, view) for view in self.call(engine.rules)]
+
+    def remove_faults(self) -> None:
+        """Remove the rules :meth:`fault` installed (the fixture does at a test's end)."""
+        handles, self._handles = self._handles, []
+        for handle in handles:
+            handle.remove()
+
+    @property
+    def requests(self) -> RequestLog:
+        """The request journal: ``.entries(**filters)``, ``.last(**filters)`` (``.body``,
+        ``.response``, ``.status``...), ``.clear()``, ``len()``, iteration."""
+        return RequestLog(self.call, self.backend.journal)
 
 
 class Identity:
@@ -242,22 +324,3 @@ class Identity:
     def __repr__(self) -> str:  # never print the token
         return f"Identity(user={self.user!r})"
 
-
-class Journal:
-    """Thread-safe view of the server's request journal."""
-
-    def __init__(self, server: MockServer) -> None:
-        self._server = server
-        self._journal = server.backend.journal
-
-    def entries(self, **matchers: Any) -> list[dict[str, Any]]:
-        return self._server.call(self._journal.entries, **matchers)
-
-    def clear(self) -> None:
-        self._server.call(self._journal.clear)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(self.entries())
-
-    def __len__(self) -> int:
-        return len(self.entries())

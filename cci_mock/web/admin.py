@@ -1,12 +1,17 @@
 """The admin API under ``/_mock`` (guarded by ``X-Admin-Token`` when
-``Config.admin_token`` is set, see web.middlewares.auth_middleware), and the start-up
+``Config.admin_token`` is set, see web.auth), and the start-up
 and shutdown of state.
 
-- ``GET  /_mock/state``  everything, as one document (see cci_mock.harness.state)
+- ``GET  /_mock/state``  everything, as one document (see cci_mock.harness.state);
+  ``?internals=true`` adds the random generator's state
 - ``PUT  /_mock/state``  replace everything; the document is checked whole first
 - ``POST /_mock/reset``  back to the baseline: empty, or the ``Config.fixtures`` data
 - ``/_mock/faults[/{id}]`` fault rules: POST one or a list, GET, DELETE
 - ``/_mock/requests``    the request journal: GET with filters, DELETE
+- ``GET  /_mock/clock``  the mock's time; ``POST /_mock/clock/advance`` ``{"seconds": N}``
+- ``GET  /_mock/kinds``  what is served, with counts (``?namespace=``) and an example body
+- ``GET  /_mock/info``   what the console needs to start: version, API token, routes
+- ``/`` and ``/_mock/``  the console (cci_mock.web.console); ``?pretty`` indents any answer
 
 Start-up order: fixtures are loaded and remembered as the baseline, then a snapshot
 file, if one exists, replaces the state (a restarted sidecar continues where it
@@ -23,11 +28,14 @@ from typing import Any
 
 from aiohttp import web
 
+from cci_mock import __version__
 from cci_mock.core import codec, errors
 from cci_mock.harness import state
+from cci_mock.harness.journal import timestamp
 from cci_mock.harness.matching import bad
+from cci_mock.web import console
 from cci_mock.web.keys import BACKEND
-from cci_mock.web.protocol import json_response
+from cci_mock.web.protocol import respond
 
 log = logging.getLogger("cci_mock.admin")
 
@@ -35,7 +43,8 @@ log = logging.getLogger("cci_mock.admin")
 # -- state ----------------------------------------------------------------------------
 
 async def get_state(request: web.Request) -> web.Response:
-    return json_response(state.export_state(request.app[BACKEND].registry))
+    internals = codec.is_true(request.query.get("internals"))
+    return respond(request, state.export_state(request.app[BACKEND].registry, internals))
 
 
 async def put_state(request: web.Request) -> web.Response:
@@ -45,17 +54,22 @@ async def put_state(request: web.Request) -> web.Response:
     document = codec.decode_body(await request.read(), media)
     backend = request.app[BACKEND]
     backend.import_state(document)
-    return json_response(state.export_state(backend.registry))
+    return respond(request, state.export_state(backend.registry, internals=False))
 
 
 async def post_reset(request: web.Request) -> web.Response:
     request.app[BACKEND].reset()
-    return json_response({"kind": "Status", "apiVersion": "v1", "metadata": {},
+    return respond(request, {"kind": "Status", "apiVersion": "v1", "metadata": {},
                           "status": "Success", "message": "state reset"})
 
 
 async def _initial_state(app: web.Application) -> None:
     app[BACKEND].load_initial_state()
+
+
+async def _close_durable(app: web.Application) -> None:
+    """Last: everything recorded is flushed and the log's lock released."""
+    app[BACKEND].close_durable()
 
 
 async def _snapshots(app: web.Application) -> AsyncIterator[None]:
@@ -89,19 +103,19 @@ async def post_faults(request: web.Request) -> web.Response:
     document = await _read_rules(request)
     engine = request.app[BACKEND].faults
     if isinstance(document, list):
-        return json_response({"rules": engine.add_all(document)}, 201)
-    return json_response(engine.add(document), 201)
+        return respond(request, {"rules": engine.add_all(document)}, 201)
+    return respond(request, engine.add(document), 201)
 
 
 async def list_faults(request: web.Request) -> web.Response:
-    return json_response({"rules": request.app[BACKEND].faults.rules()})
+    return respond(request, {"rules": request.app[BACKEND].faults.rules()})
 
 
 async def get_fault(request: web.Request) -> web.Response:
     rule = request.app[BACKEND].faults.get(request.match_info["id"])
     if rule is None:
         raise _no_rule(request.match_info["id"])
-    return json_response(rule)
+    return respond(request, rule)
 
 
 async def delete_fault(request: web.Request) -> web.Response:
@@ -109,14 +123,14 @@ async def delete_fault(request: web.Request) -> web.Response:
     rule = engine.get(rule_id)
     if rule is None or not engine.remove(rule_id):
         raise _no_rule(rule_id)
-    return json_response(rule)
+    return respond(request, rule)
 
 
 async def delete_faults(request: web.Request) -> web.Response:
     engine = request.app[BACKEND].faults
     removed = len(engine.rules())
     engine.clear()
-    return json_response({"removed": removed})
+    return respond(request, {"removed": removed})
 
 
 def _no_rule(rule_id: str) -> errors.ApiError:
@@ -151,14 +165,67 @@ def _query_filters(request: web.Request) -> dict[str, Any]:
 
 async def get_requests(request: web.Request) -> web.Response:
     entries = request.app[BACKEND].journal.entries(**_query_filters(request))
-    return json_response({"requests": entries, "count": len(entries)})
+    return respond(request, {"requests": entries, "count": len(entries)})
 
 
 async def delete_requests(request: web.Request) -> web.Response:
     journal = request.app[BACKEND].journal
     removed = len(journal)
     journal.clear()
-    return json_response({"removed": removed})
+    return respond(request, {"removed": removed})
+
+
+# -- the clock, the kinds, the console's start -----------------------------------------
+
+def _clock(backend: Any) -> dict[str, Any]:
+    clock = backend.clock
+    now = clock.now()
+    return {"now": timestamp(now), "offsetSeconds": round(clock.offset_seconds(), 3),
+            "scale": clock.scale, "lifecycle": backend.config.lifecycle}
+
+
+async def get_clock(request: web.Request) -> web.Response:
+    return respond(request, _clock(request.app[BACKEND]))
+
+
+async def advance_clock(request: web.Request) -> web.Response:
+    """``{"seconds": N}``: the mock's time moves N seconds; due lifecycle stages apply."""
+    document = await _read_rules(request)
+    seconds = document.get("seconds") if isinstance(document, dict) else None
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise bad(f'the body must be {{"seconds": N}} with N >= 0, not {document!r}')
+    backend = request.app[BACKEND]
+    backend.advance(seconds)
+    return respond(request, _clock(backend))
+
+
+async def get_kinds(request: web.Request) -> web.Response:
+    """Every kind served, with how many objects it holds (in ``?namespace=``)."""
+    backend = request.app[BACKEND]
+    backend.tick()
+    namespace = request.query.get("namespace") or None
+    return respond(request, {"kinds": console.kinds(backend.registry, namespace)})
+
+
+async def get_info(request: web.Request) -> web.Response:
+    """What the console needs first; the API token is the one its own requests send."""
+    backend = request.app[BACKEND]
+    return respond(request, {"version": __version__, "token": backend.config.client_token,
+                             "clock": _clock(backend), "admin": ADMIN_ROUTES})
+
+
+ADMIN_ROUTES = {
+    "GET /_mock/state": "the whole state (?internals=true: with the generator state)",
+    "PUT /_mock/state": "replace the state with such a document",
+    "POST /_mock/reset": "back to the start (the fixtures, if any)",
+    "GET|POST|DELETE /_mock/faults": "fault rules",
+    "GET|DELETE /_mock/faults/{id}": "one fault rule",
+    "GET|DELETE /_mock/requests": "the request journal (filters as query parameters)",
+    "GET /_mock/clock": "the mock's time",
+    "POST /_mock/clock/advance": 'move the clock: {"seconds": N}',
+    "GET /_mock/kinds": "kinds served, with counts and an example body",
+    "GET /_mock/info": "version, API token, these routes",
+}
 
 
 async def _release_hanging(app: web.Application) -> None:
@@ -177,9 +244,16 @@ def setup(app: web.Application) -> None:
     router.add_delete("/_mock/faults/{id}", delete_fault)
     router.add_get("/_mock/requests", get_requests)
     router.add_delete("/_mock/requests", delete_requests)
+    router.add_get("/_mock/clock", get_clock)
+    router.add_post("/_mock/clock/advance", advance_clock)
+    router.add_get("/_mock/kinds", get_kinds)
+    router.add_get("/_mock/info", get_info)
+    console.setup(app, ADMIN_ROUTES)
     app.on_shutdown.append(_release_hanging)
     config = app[BACKEND].config
-    if config.fixtures or config.snapshot:
+    if config.fixtures or config.snapshot or config.state_dir:
         app.on_startup.append(_initial_state)
     if config.snapshot:
         app.cleanup_ctx.append(_snapshots)
+    if config.state_dir:
+        app.on_cleanup.append(_close_durable)

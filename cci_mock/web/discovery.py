@@ -25,7 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from cci_mock.core import errors
-from cci_mock.core.catalog import Catalog, Kind
+from cci_mock.core.catalog import SUBRESOURCES, Catalog, Kind
 from cci_mock.web.keys import BACKEND
 from cci_mock.web.protocol import json_response
 
@@ -36,7 +36,10 @@ _VERB_ORDER = ("create", "delete", "deletecollection", "get", "list", "patch", "
 
 
 def discovery(catalog: Catalog, group: str, version: str) -> dict[str, Any]:
-    """/api, /apis, /api/v1 and /apis/{group}/{version}, as kubectl expects them."""
+    """/api, /apis, /apis/{group}, /api/v1 and /apis/{group}/{version}, as kubectl
+    expects them."""
+    if group == "apis" and version:
+        return _group(catalog, version) | {"kind": "APIGroup", "apiVersion": "v1"}
     if not version:
         return core_versions(catalog) if group == "api" else _group_list(catalog)
     resources = []
@@ -45,22 +48,28 @@ def discovery(catalog: Catalog, group: str, version: str) -> dict[str, Any]:
             "name": kind.plural, "singularName": kind.singular, "namespaced": kind.namespaced,
             "kind": kind.kind, "verbs": [v for v in _VERB_ORDER if v in kind.verbs],
             **({"shortNames": list(kind.short_names)} if kind.short_names else {}),
+            **({"categories": list(kind.categories)} if kind.categories else {}),
         })
         for sub in kind.subresources:
-            resources.append({"name": f"{kind.plural}/{sub}", "singularName": "",
-                              "namespaced": kind.namespaced, "kind": kind.kind,
-                              "verbs": ["get", "patch", "update"]})
+            entry: dict[str, Any] = {"name": f"{kind.plural}/{sub}", "singularName": "",
+                                     "namespaced": kind.namespaced, "kind": kind.kind,
+                                     "verbs": sorted(SUBRESOURCES[sub])}
+            if sub == "scale" and kind.scale is not None:  # answered as another kind
+                scale_group, scale_version = kind.scale.group_version
+                entry.update(group=scale_group, version=scale_version, kind=kind.scale.kind)
+            resources.append(entry)
     return {"kind": "APIResourceList", "apiVersion": "v1",
             "groupVersion": f"{group}/{version}" if group else version, "resources": resources}
 
 
+def _group(catalog: Catalog, group: str) -> dict[str, Any]:
+    """One API group: its versions, the first listed preferred."""
+    entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in catalog.groups[group]]
+    return {"name": group, "versions": entries, "preferredVersion": entries[0]}
+
+
 def _group_list(catalog: Catalog) -> dict[str, Any]:
-    groups = []
-    for group, versions in sorted(catalog.groups.items()):
-        if not group:
-            continue
-        entries = [{"groupVersion": f"{group}/{v}", "version": v} for v in versions]
-        groups.append({"name": group, "versions": entries, "preferredVersion": entries[0]})
+    groups = [_group(catalog, group) for group in sorted(catalog.groups) if group]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 

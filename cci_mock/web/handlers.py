@@ -9,7 +9,7 @@ from aiohttp import web
 from cci_mock.core import codec, errors
 from cci_mock.core.catalog import Kind, Route
 from cci_mock.core.registry import Registry
-from cci_mock.web import discovery, tables, watch
+from cci_mock.web import discovery, log_stream, tables, watch
 from cci_mock.web.keys import BACKEND
 from cci_mock.web.protocol import (
     BODY_TYPES,
@@ -49,6 +49,10 @@ async def _create(request: web.Request, registry: Registry, kind: Kind, route: R
 
 async def _get(request: web.Request, registry: Registry, kind: Kind, route: Route):
     assert route.name is not None
+    if route.subresource == "log":
+        return await log_stream.respond(request, registry, kind, route)
+    if route.subresource == "scale":
+        return respond(request, registry.get_scale(kind, route.namespace, route.name))
     obj = registry.get(kind, route.namespace, route.name)
     if wants_table(request):
         return respond(request, tables.table(kind, [obj], registry.clock.now(), None))
@@ -61,8 +65,9 @@ async def _list(request: web.Request, registry: Registry, kind: Kind, route: Rou
                         field_selector=query.get("fieldSelector"),
                         limit=int_param(request, "limit"), continue_token=query.get("continue"))
     if wants_table(request):
-        doc = tables.table(kind, doc["items"], registry.clock.now(), doc["metadata"])
-    return respond(request, doc)
+        return respond(request, tables.table(kind, doc["items"], registry.clock.now(),
+                                             doc["metadata"]))
+    return respond(request, kind.strategy.list_answer(doc, query))
 
 
 async def _update(request: web.Request, registry: Registry, kind: Kind, route: Route):
@@ -70,6 +75,8 @@ async def _update(request: web.Request, registry: Registry, kind: Kind, route: R
     body = await read_body(request, BODY_TYPES)
     if route.subresource == "status":
         result = registry.update_status(kind, route.namespace, route.name, body)
+    elif route.subresource == "scale":
+        result = registry.update_scale(kind, route.namespace, route.name, body, options(request))
     else:
         result = registry.update(kind, route.namespace, route.name, body, options(request))
     return respond(request, result.body, 200, result.warnings)
@@ -81,6 +88,9 @@ async def _patch(request: web.Request, registry: Registry, kind: Kind, route: Ro
     body = await read_body(request, kind.patch_types, default=codec.MERGE_PATCH)
     if route.subresource == "status":
         result = registry.patch_status(kind, route.namespace, route.name, media, body)
+    elif route.subresource == "scale":
+        result = registry.patch_scale(kind, route.namespace, route.name, media, body,
+                                      options(request))
     else:
         result = registry.patch(kind, route.namespace, route.name, media, body, options(request))
     return respond(request, result.body, 200, result.warnings)
@@ -102,7 +112,8 @@ async def _delete(request: web.Request, registry: Registry, kind: Kind, route: R
     preconditions = delete_options.get("preconditions") or {}
     if not isinstance(preconditions, dict):
         raise errors.bad_request("preconditions must be an object")
-    body = registry.delete(kind, route.namespace, route.name, preconditions, options(request))
+    body = registry.delete(kind, route.namespace, route.name, preconditions, options(request),
+                           {**request.query, **delete_options})
     return respond(request, body)
 
 

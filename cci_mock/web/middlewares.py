@@ -13,22 +13,25 @@ journal -> errors -> auth -> faults -> (router, handler).
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
-from cci_mock.core import errors
+from cci_mock.core import codec, errors
+from cci_mock.core.clock import monotonic
+from cci_mock.harness.durable import DurableLogError
 from cci_mock.harness.faults import DELAY_HEADER, FAULT_HEADER, header_rule
-from cci_mock.harness.journal import redact, timestamp
-from cci_mock.web import injected
+from cci_mock.harness.journal import Body, redact, timestamp
+from cci_mock.web import console, injected
 from cci_mock.web.keys import BACKEND, FAULT_KEY, NETWORK_KEY, PRINCIPAL
 from cci_mock.web.protocol import error_response, pretty, route_of
 
 log = logging.getLogger("cci_mock")
-OPEN_PATHS = ("/healthz", "/readyz", "/livez")
+# probes and the console's static page: no token, no journal entry
+OPEN_PATHS = ("/healthz", "/readyz", "/livez", *console.PAGES)
 RULE_HEADER = "X-CCI-Mock-Fault-Rule"  # names the rule on every injected answer
+CONSOLE_HEADER = "X-CCI-Mock-Console"  # the console's own listing and watching: not journaled
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -62,7 +65,7 @@ async def _entry(request: web.Request, status: int | None, started: float) -> di
         "identity": _identity(request),
         "network": network,
         "request_size": request.content_length or 0,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+        "duration_ms": round((monotonic() - started) * 1000, 3),
         "headers": redact(request.headers),
     }
 
@@ -89,10 +92,11 @@ async def journal_middleware(request: web.Request,
                              handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                              ) -> web.StreamResponse:
     path = request.path
-    if path.startswith("/_mock") or path in OPEN_PATHS:
+    if path.startswith("/_mock") or path in OPEN_PATHS or CONSOLE_HEADER in request.headers:
         return await handler(request)
-    started = time.perf_counter()
+    started = monotonic()  # real time: a frozen test still sees how long a watch lasted
     status: int | None = None
+    response: web.StreamResponse | None = None
     try:
         response = await handler(request)
         status = response.status
@@ -101,7 +105,25 @@ async def journal_middleware(request: web.Request,
         status = exc.status
         raise
     finally:  # a cancelled request (client gone during a delay) is recorded with status null
-        request.app[BACKEND].journal.record(await _entry(request, status, started))
+        entry = await _entry(request, status, started)
+        request.app[BACKEND].journal.record(entry, *await _bodies(request, response,
+                                                                  entry["network"]))
+
+
+async def _bodies(request: web.Request, response: web.StreamResponse | None,
+                  network: str | None) -> tuple[Body | None, Body | None]:
+    """The request body (cached by aiohttp once read; not waited for after a broken
+    connection) and the response body when it was one piece (not a watch's stream)."""
+    sent = None
+    if network is None and request.body_exists:
+        try:
+            sent = (await request.read(), codec.media_type(request.headers.get("Content-Type")))
+        except Exception:  # too large, or never finished: nothing to keep
+            sent = None
+    answered = None
+    if isinstance(response, web.Response) and isinstance(response.body, bytes):
+        answered = (response.body, response.content_type)
+    return sent, answered
 
 
 
@@ -143,8 +165,8 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
     headers = request.headers
     if not engine.active and FAULT_HEADER not in headers and DELAY_HEADER not in headers:
         return await handler(request)
-    if request.path.startswith("/_mock"):
-        return await handler(request)
+    if request.path.startswith("/_mock") or request.path == "/" or CONSOLE_HEADER in headers:
+        return await handler(request)  # the admin API and the console watch, never fail
     rule = header_rule(headers.get(FAULT_HEADER), headers.get(DELAY_HEADER)) \
         or engine.match(await injected.facts_of(request))
     if rule is None:
@@ -156,4 +178,24 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
     if not response.prepared:
         response.headers[RULE_HEADER] = rule.id
         response.headers.update(rule.spec.get("headers", {}))
+    return response
+
+
+# -- durability -----------------------------------------------------------------------
+
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@web.middleware
+async def durable_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """With a state dir, a write is answered only once it is on disk (one fsync serves
+    every write waiting at that moment). Innermost: a fault rule's answer comes after."""
+    response = await handler(request)
+    backend = request.app[BACKEND]
+    if backend.durable is not None and request.method in WRITES:
+        try:
+            await backend.commit()
+        except DurableLogError as error:
+            log.error("state could not be written: %s", error)
+            raise errors.internal(f"the state could not be written to disk: {error}") from None
     return response

@@ -14,6 +14,7 @@ from cci_mock.core.registry import Options
 from cci_mock.web.keys import BACKEND, ROUTE
 
 BODY_TYPES = codec.JSON_TYPES | codec.YAML_TYPES
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 
 
 def route_of(request: web.Request) -> Route:
@@ -60,7 +61,11 @@ async def read_body(request: web.Request, accepted: frozenset[str] | tuple[str, 
     """Decode a body by its Content-Type (``default`` when none is sent); 415 otherwise."""
     media = codec.media_type(request.headers.get("Content-Type")) or default
     if media not in accepted:
-        raise errors.unsupported_media_type(media, sorted(m for m in accepted if m))
+        error = errors.unsupported_media_type(media, sorted(m for m in accepted if m))
+        if media == PROTOBUF:  # kubectl's generators (kubectl create namespace NAME)
+            error.message += ("; protobuf bodies are not decoded yet: write the object as a "
+                              "manifest and send it with kubectl create -f FILE")
+        raise error
     raw = await request.read()
     return codec.decode_body(raw, media)
 

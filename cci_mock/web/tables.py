@@ -6,19 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from cci_mock.core.catalog import Kind
-from cci_mock.core.clock import parse_rfc3339
-from cci_mock.core.fields import path_value
-
-
-def age(created: str | None, now: datetime) -> str:
-    """kubectl's short duration: 45s, 3m, 5h, 2d."""
-    if not created:
-        return "<unknown>"
-    seconds = max(0, int((now - parse_rfc3339(created)).total_seconds()))
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
-        if seconds >= size * (2 if unit != "m" else 1):
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
+from cci_mock.core.columns import age, cell
 
 
 def table(kind: Kind, items: list[dict], now: datetime, list_meta: dict | None) -> dict[str, Any]:
@@ -30,7 +18,7 @@ def table(kind: Kind, items: list[dict], now: datetime, list_meta: dict | None) 
     for obj in items:
         meta = obj["metadata"]
         cells = [meta["name"]]
-        cells += [_cell(path_value(obj, path)) for _, path in kind.columns]
+        cells += [_cell(cell(obj, expression, now)) for _, expression in kind.columns]
         cells.append(age(meta.get("creationTimestamp"), now))
         rows.append({"cells": cells, "object": {"kind": "PartialObjectMetadata",
                                                 "apiVersion": "meta.k8s.io/v1", "metadata": meta}})
@@ -40,5 +28,8 @@ def table(kind: Kind, items: list[dict], now: datetime, list_meta: dict | None) 
     return doc
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Any:
+    """Numbers stay numbers (kubectl prints them as they are); nothing is ``<none>``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     return "<none>" if value in (None, "") else str(value)

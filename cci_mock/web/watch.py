@@ -5,7 +5,12 @@ between, so no change can fall into a gap: without a resourceVersion it starts w
 the current objects as ADDED events; with one it replays the store's history after
 that version (what a client that listed first, then watched, would otherwise miss),
 and answers an ERROR event with a 410 Status when the history no longer reaches back
-that far. Then live changes follow until ``timeoutSeconds`` or the client leaves.
+that far. Then live changes follow until ``timeoutSeconds``, the client leaves or the
+server shuts down.
+
+A client that leaves (``kubectl get -w`` ended, curl interrupted) is the normal end of
+a watch, not an error: the write that finds the connection gone ends the stream
+quietly, and the journal records the 200 that was sent and how long the watch lasted.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from cci_mock.web.protocol import wants_table
 
 POLL = 0.25  # seconds between checks that a watching client is still there
 Event = tuple[str, dict[str, Any]]
+END: Event = ("END", {})  # put on a subscription's queue when the server shuts down
+WATCHES = web.AppKey("watches", set)
 
 
 class Subscription:
@@ -58,6 +65,20 @@ class Subscription:
 
     def close(self) -> None:
         self.store.listeners.remove(self._on_change)
+
+    def end(self) -> None:
+        self.queue.put_nowait(END)
+
+
+def setup(app: web.Application) -> None:
+    """Open watches end when the server shuts down (else shutdown waits for them)."""
+    app[WATCHES] = set()
+    app.on_shutdown.append(_end_all)
+
+
+async def _end_all(app: web.Application) -> None:
+    for subscription in list(app[WATCHES]):
+        subscription.end()
 
 
 def _revision(text: str | None) -> int | None:
@@ -104,6 +125,8 @@ async def stream(request: web.Request, registry: Registry, kind: Kind,
         first = subscription.since(revision)
     encode = _encoder(kind, registry, wants_table(request))
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    open_watches = request.app.get(WATCHES, set())
+    open_watches.add(subscription)
     try:
         await response.prepare(request)
         if first is None:
@@ -113,9 +136,12 @@ async def stream(request: web.Request, registry: Registry, kind: Kind,
             for event, obj in first:
                 await response.write(encode(event, obj))
             await _live(request, response, subscription, encode, timeout)
+        await response.write_eof()
+    except ConnectionResetError:  # the client left: the normal end of a watch
+        pass
     finally:
+        open_watches.discard(subscription)
         subscription.close()
-    await response.write_eof()
     return response
 
 
@@ -130,4 +156,6 @@ async def _live(request: web.Request, response: web.StreamResponse, subscription
             if request.transport is None or request.transport.is_closing():
                 return  # the client went away: free the subscription now, not at the timeout
             continue
+        if event == END[0]:
+            return
         await response.write(encode(event, obj))

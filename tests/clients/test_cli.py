@@ -130,7 +130,8 @@ def test_kubeconfig_command(tmp_path, monkeypatch):
     assert document["contexts"][0]["context"]["namespace"] == "demo"
     assert oct(out.stat().st_mode & 0o777) == "0o600"
     monkeypatch.setenv("CCI_MOCK_TOKENS", "from-env,second")
-    result = run("kubeconfig", env={"CCI_MOCK_TOKENS": "from-env,second", "PATH": ""})
+    result = run("kubeconfig", "--tls-dir", str(tmp_path),
+                 env={"CCI_MOCK_TOKENS": "from-env,second", "PATH": ""})
     assert json.loads(result.stdout)["users"][0]["user"]["token"] == "from-env"
 
 

@@ -9,6 +9,7 @@ import subprocess
 import pytest
 
 from support import ROOT, minimal_mxjob_yaml
+from support import request_body as _documented
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None,
                                 reason="kubectl is not installed on this machine")
@@ -86,7 +87,7 @@ def test_apply_label_and_delete(cci_mock, tmp_path):
     assert cci_mock.get("mxjobs", "applied", "team")["metadata"]["labels"] == {"owner": "ml"}
     result = kubectl(cci_mock, "-n", "team", "delete", "mxjob", "applied")
     assert result.returncode == 0, result.stderr
-    assert cci_mock.get("mxjobs", "applied", "team") is None
+    assert cci_mock.get_or_none("mxjobs", "applied", "team") is None
 
 
 def test_get_watch_prints_rows_as_the_lifecycle_moves(cci_mock):
@@ -102,3 +103,67 @@ def test_get_watch_prints_rows_as_the_lifecycle_moves(cci_mock):
     finally:
         watcher.kill()
         watcher.wait()
+
+
+def test_get_pods_with_kubectls_columns_and_logs(cci_mock):
+    cci_mock.namespace("apps")
+    cci_mock.create(_documented("create-pods.json"), "apps")
+    result = kubectl(cci_mock, "-n", "apps", "get", "pods")
+    assert result.returncode == 0, result.stderr
+    header, row = result.stdout.splitlines()
+    assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert row.split()[:4] == ["pod-test", "0/1", "Pending", "0"]
+    pending = kubectl(cci_mock, "-n", "apps", "logs", "pod-test")
+    assert pending.returncode != 0 and "waiting to start" in pending.stderr
+    cci_mock.advance(10)  # scheduled, then running 3 s later: 8 lines by now
+    result = kubectl(cci_mock, "-n", "apps", "get", "pods")
+    assert result.stdout.splitlines()[1].split()[:4] == ["pod-test", "1/1", "Running", "0"]
+    logs = kubectl(cci_mock, "-n", "apps", "logs", "pod-test")
+    assert logs.returncode == 0, logs.stderr
+    lines = logs.stdout.splitlines()
+    assert len(lines) >= 8 and lines[0].startswith("starting")
+    tail = kubectl(cci_mock, "-n", "apps", "logs", "pod-test", "--tail", "2")
+    assert tail.returncode == 0 and len(tail.stdout.splitlines()) == 2
+    assert tail.stdout.splitlines()[0] in kubectl(cci_mock, "-n", "apps", "logs", "pod-test").stdout
+
+
+def test_get_several_kinds_at_once(cci_mock):
+    cci_mock.namespace("apps")
+    for fixture in ("create-deployments.json", "create-services.json",
+                    "create-configmaps.json", "create-secrets.json"):
+        cci_mock.create(_documented(fixture), "apps")
+    result = kubectl(cci_mock, "-n", "apps", "get", "deploy,svc,cm,secret")
+    assert result.returncode == 0, result.stderr
+    blocks = [block.splitlines() for block in result.stdout.strip().split("\n\n")]
+    headers = {block[1].split()[0]: block[0].split() for block in blocks}
+    assert headers["deployment.apps/deployment-test"] == [
+        "NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert headers["service/redis"] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)",
+                                        "AGE"]
+    assert headers["configmap/configmap-test"] == ["NAME", "DATA", "AGE"]
+    assert headers["secret/secret-test"] == ["NAME", "TYPE", "DATA", "AGE"]
+    service_row = next(b for b in blocks if b[1].startswith("service/"))[1].split()
+    assert service_row[1] == "ClusterIP" and service_row[2].startswith("10.247.")
+
+
+def test_api_resources_lists_every_served_resource(cci_mock):
+    result = kubectl(cci_mock, "api-resources", "--no-headers")
+    assert result.returncode == 0, result.stderr
+    listed = {line.split()[0] for line in result.stdout.splitlines()}
+    catalog = cci_mock.registry.catalog
+    preferred = {k.plural for k in catalog.kinds
+                 if catalog.groups[k.group][0] == k.version}  # kubectl lists preferred versions
+    assert listed == preferred
+    wide = kubectl(cci_mock, "api-resources", "--api-group", "apps", "-o", "wide")
+    assert "deployments" in wide.stdout and "deploy" in wide.stdout
+
+
+def test_scale_a_deployment(cci_mock):
+    cci_mock.namespace("apps")
+    cci_mock.create(_documented("create-deployments.json"), "apps")
+    result = kubectl(cci_mock, "-n", "apps", "scale", "deploy/deployment-test", "--replicas=3")
+    assert result.returncode == 0, result.stderr
+    assert cci_mock.get("deployments", "deployment-test", "apps")["spec"]["replicas"] == 3
+    cci_mock.advance(5)
+    row = kubectl(cci_mock, "-n", "apps", "get", "deploy").stdout.splitlines()[1].split()
+    assert row[:4] == ["deployment-test", "3/3", "3", "3"]

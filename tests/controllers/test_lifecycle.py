@@ -139,3 +139,24 @@ async def test_tfjob_reports_replica_statuses_by_operator_name(aiohttp_client):
     assert job["status"]["conditions"][1]["message"] == "TFJob tfjob-test is running."
     assert set(job["status"]["replicaStatuses"]) == {"PS", "Worker"}
     assert "mxReplicaStatuses" not in job["status"]
+
+
+def test_a_stage_never_fires_again_on_its_own_result():
+    """A status written by a client can leave a stage matching what it just did (here:
+    the Initialized condition is replaced in place, PodScheduled stays last); the engine
+    moves on instead of firing it forever."""
+    from cci_mock.app import BACKEND, create_app
+    from cci_mock.config import Config
+
+    from support import NS, namespace_body, request_body
+
+    backend = create_app(Config(lifecycle="default"))[BACKEND]
+    registry, catalog = backend.registry, backend.registry.catalog
+    registry.create(catalog.find("ns"), None, namespace_body())
+    pod = registry.create(catalog.find("pods"), NS, request_body("create-pods.json")).body
+    registry.write_status(catalog.find("pods"), NS, "pod-test", {
+        "phase": "Pending", "conditions": [{"type": "Initialized", "status": "True"},
+                                           {"type": "PodScheduled", "status": "True"}]})
+    assert backend.lifecycle.advance(1) >= 1
+    status = registry.get(catalog.find("pods"), NS, pod["metadata"]["name"])["status"]
+    assert [c["type"] for c in status["conditions"]] == ["Initialized", "PodScheduled"]

@@ -98,7 +98,8 @@ def test_no_kind_is_named_outside_kinds():
     for path, parts, tree in _modules():
         if parts[0] == "kinds":
             continue
-        found += [f"{path.relative_to(PACKAGE)}: {s!r}" for s in _strings(tree) if s in names]
+        where = str(path.relative_to(PACKAGE))
+        found += [f"{where}: {s!r}" for s in _strings(tree) if s in names]
         found += [f"{path.relative_to(PACKAGE)} imports {n}" for n in _imports(tree)
                   if n.startswith("cci_mock.kinds.")]
     assert found == []

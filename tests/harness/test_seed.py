@@ -82,7 +82,8 @@ spec:
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("kind: Namespace\n", "document 1 (Namespace): apiVersion and kind are required"),
-    ("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n", "no kind Pod in v1 is served"),
+    ("apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: p}\n",
+     "no kind ResourceQuota in v1 is served"),
     ("- a\n- b\n", "a manifest must be a mapping"),
     ("apiVersion: networking.cci.io/v1beta1\nkind: Network\nmetadata: {name: n}\n",
      "metadata.namespace is required"),
@@ -109,11 +110,11 @@ def test_missing_path(registry, tmp_path):
 
 def test_check_reports_every_problem_in_file_order(registry, tmp_path):
     path = tmp_path / "many.yaml"
-    path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\n"
+    path.write_text("apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: p}\n---\n"
                     "apiVersion: kubeflow.org/v1\nkind: MXJob\nmetadata: {name: j}\nspec: {}\n")
     problems = seed.check(registry, seed.read_documents([path]))
     assert len(problems) == 2
-    assert "document 1 (Pod p)" in problems[0] and "document 2 (MXJob j)" in problems[1]
+    assert "document 1 (ResourceQuota p)" in problems[0] and "document 2 (MXJob j)" in problems[1]
 
 
 def test_ready_namespace(registry):

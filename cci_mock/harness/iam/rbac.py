@@ -17,77 +17,15 @@ such rules from the operators' own ClusterRoles).
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from cci_mock.kinds import BINDABLE_ROLE_KINDS, builtin_cluster_roles
 
 RBAC_LABEL = "rbac.authorization.cci.io/enable-k8s-rbac"
 RBAC_GROUP = "rbac.authorization.k8s.io"
 
-READ = ("get", "list", "watch")
-WRITE = ("create", "delete", "deletecollection", "patch", "update")
-
-# (apiGroups, resources) pairs; view reads them, edit also writes the writable ones.
-_VIEW_READS = [
-    ([""], ["configmaps", "endpoints", "persistentvolumeclaims", "persistentvolumeclaims/status",
-            "pods", "pods/log", "pods/status", "services", "services/status", "events",
-            "limitranges", "resourcequotas", "resourcequotas/status", "namespaces",
-            "namespaces/status", "serviceaccounts", "extended-persistentvolumeclaims"]),
-    (["apps"], ["deployments", "deployments/scale", "deployments/status", "replicasets",
-                "replicasets/scale", "replicasets/status", "statefulsets", "statefulsets/scale",
-                "statefulsets/status", "controllerrevisions"]),
-    (["batch"], ["jobs", "jobs/status", "cronjobs", "cronjobs/status"]),
-    (["extensions", "networking.k8s.io"], ["ingresses", "ingresses/status"]),
-    (["kubeflow.org"], ["tfjobs", "tfjobs/status", "pytorchjobs", "pytorchjobs/status",
-                        "mxjobs", "mxjobs/status"]),
-    (["batch.volcano.sh"], ["jobs", "jobs/status"]),
-]
-_EDIT_WRITES = [
-    ([""], ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "configmaps",
-            "events", "persistentvolumeclaims", "secrets", "services", "services/proxy",
-            "serviceaccounts", "extended-persistentvolumeclaims"]),
-    (["apps"], ["deployments", "deployments/rollback", "deployments/scale", "replicasets",
-                "replicasets/scale", "statefulsets", "statefulsets/scale"]),
-    (["batch"], ["jobs", "cronjobs"]),
-    (["extensions", "networking.k8s.io"], ["ingresses"]),
-    (["kubeflow.org"], ["tfjobs", "pytorchjobs", "mxjobs"]),
-    (["batch.volcano.sh"], ["jobs"]),
-]
-_EDIT_READS = [([""], ["secrets", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy",
-                       "services/proxy"])]
-_ADMIN_EXTRA = [([RBAC_GROUP], ["roles", "rolebindings"], READ + WRITE),
-                (["authorization.k8s.io"], ["localsubjectaccessreviews"], ("create",))]
-
-
-def _rule(groups: list[str], resources: list[str], verbs: Iterable[str]) -> dict[str, Any]:
-    return {"apiGroups": list(groups), "resources": list(resources), "verbs": list(verbs)}
-
-
-def _cluster_role(name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-        "metadata": {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"},
-                     "annotations": {"rbac.authorization.kubernetes.io/autoupdate": "true"}},
-        "rules": rules,
-    }
-
-
-def _build() -> tuple[dict[str, Any], ...]:
-    view = [_rule(g, r, READ) for g, r in _VIEW_READS]
-    edit = view + [_rule(g, r, READ) for g, r in _EDIT_READS] + \
-        [_rule(g, r, WRITE) for g, r in _EDIT_WRITES]
-    admin = edit + [_rule(g, r, v) for g, r, v in _ADMIN_EXTRA]
-    everything = [_rule(["*"], ["*"], ["*"]), {"nonResourceURLs": ["*"], "verbs": ["*"]}]
-    return (_cluster_role("cluster-admin", everything), _cluster_role("admin", admin),
-            _cluster_role("edit", edit), _cluster_role("view", view))
-
-
-_BUILTIN = _build()
-
-
-def builtin_cluster_roles() -> list[dict[str, Any]]:
-    """The built-in ClusterRoles as API objects (copies: the server adds uid etc.)."""
-    return copy.deepcopy(list(_BUILTIN))
+_BUILTIN = tuple(builtin_cluster_roles())  # the served ClusterRoles (cci_mock.kinds)
 
 
 def rbac_enabled(namespace: Mapping[str, Any]) -> bool:
@@ -148,7 +86,7 @@ def rbac_allows(rolebindings: Iterable[Mapping[str, Any]],
         if (binding.get("metadata") or {}).get("namespace") != namespace:
             continue
         ref = binding.get("roleRef") or {}
-        if ref.get("kind") != "ClusterRole" or ref.get("name") not in roles:
+        if ref.get("kind") not in BINDABLE_ROLE_KINDS or ref.get("name") not in roles:
             continue  # CCI binds ClusterRoles only
         if not any(_subject_matches(s, users, group_names) for s in binding.get("subjects") or []):
             continue
