@@ -28,8 +28,7 @@ from cci_mock.web.middlewares import (
 
 TICK_SECONDS = 0.5  # how often stages fire without any request (watchers see them too)
 # The road, in order: each one wraps everything after it.
-MIDDLEWARES = (journal_middleware, error_middleware, auth_middleware, fault_middleware,
-               durable_middleware)
+MIDDLEWARES = (journal_middleware, error_middleware, auth_middleware, fault_middleware)
 __all__ = ["BACKEND", "CONFIG", "create_app"]
 
 
@@ -38,7 +37,8 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
                ) -> web.Application:
     """The server for one Backend (made from ``config`` unless given)."""
     backend = backend or Backend(config, catalog=catalog, registry=registry)
-    app = web.Application(middlewares=MIDDLEWARES,
+    durable = (durable_middleware,) if backend.config.state_dir else ()  # only when it acts
+    app = web.Application(middlewares=MIDDLEWARES + durable,
                           client_max_size=backend.config.max_body_bytes)
     app[BACKEND] = backend
     app[CONFIG] = backend.config
@@ -46,6 +46,7 @@ def create_app(config: Config | None = None, *, catalog: Catalog | None = None,
     router = app.router
     router.add_get("/healthz", handlers.healthz)
     router.add_get("/version", handlers.version)
+    router.add_get("/version/", handlers.version)  # the official clients' VersionApi asks so
     for prefix in ("/api", "/apis"):
         router.add_route("*", prefix, handlers.api)
         router.add_route("*", prefix + "/{tail:.*}", handlers.api)

@@ -140,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add(serve, "--snapshot-interval", default=0.0, type=float, metavar="SECONDS",
          help="also write the snapshot every SECONDS (0: only on shutdown)")
     _add(serve, "--journal-size", default=1000, type=int, help="requests the journal keeps")
+    _add(serve, "--header-timeout", default=32.0, type=float, metavar="SECONDS",
+         help="a request's headers must arrive within SECONDS (slowloris); 0: no limit")
     _add(serve, "--kubeconfig-out", metavar="FILE",
          help="write a kubeconfig for this server once it listens")
     _add(serve, "--log-level", default="info", choices=["debug", "info", "warning", "error"],
@@ -188,7 +190,7 @@ def serve_config(args: argparse.Namespace):
                   snapshot=args.snapshot, snapshot_interval=args.snapshot_interval,
                   field_validation=args.field_validation, clock_offset=args.clock_offset,
                   identities=args.identities, state_dir=args.state_dir,
-                  clock_scale=args.clock_scale)
+                  clock_scale=args.clock_scale, header_timeout=args.header_timeout)
 
 
 def _certificates(args: argparse.Namespace):
@@ -198,7 +200,11 @@ def _certificates(args: argparse.Namespace):
         if not (args.tls_cert and args.tls_key):
             raise ValueError("--tls-cert and --tls-key go together")
         return tls.from_files(args.tls_cert, args.tls_key)
-    return tls.generate(args.tls_dir)
+    if args.tls_dir:
+        return tls.generate(args.tls_dir)
+    import tempfile  # no --tls-dir: a folder of our own, removed once the files are loaded
+
+    return tls.generate(tempfile.mkdtemp(prefix="cci-mock-tls-"), temporary=True)
 
 
 async def _serve(args: argparse.Namespace) -> int:
@@ -211,9 +217,13 @@ async def _serve(args: argparse.Namespace) -> int:
     config = serve_config(args)
     app = create_app(config)
     certificates = _certificates(args) if args.tls_port is not None else None
-    listening = await serving.start(app, args.host, args.port, tls_port=args.tls_port,
-                                    certificates=certificates,
-                                    shutdown_timeout=SHUTDOWN_GRACE)
+    try:
+        listening = await serving.start(app, args.host, args.port, tls_port=args.tls_port,
+                                        certificates=certificates,
+                                        shutdown_timeout=SHUTDOWN_GRACE)
+    finally:  # the server holds the certificate in memory now: a generated folder goes
+        if certificates is not None:
+            certificates.remove_temporary()
     urls = " and ".join(u for u in (listening.url, listening.tls_url) if u)
     log.info("cci-mock %s serving on %s", __version__, urls)
     if args.kubeconfig_out:
@@ -225,17 +235,30 @@ async def _serve(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    flusher = asyncio.create_task(_flush_logs())
     try:
         await stop.wait()
     finally:
+        flusher.cancel()
         log.info("shutting down")
-        if config.snapshot:  # state first: a second signal or a kill -9 finds it on disk
+        from cci_mock.web.keys import BACKEND
+
+        # state first: a second signal or a kill -9 finds it on disk
+        if config.snapshot and app[BACKEND].snapshot_ready:
             from cci_mock.harness import state
-            from cci_mock.web.keys import BACKEND
 
             state.save(app[BACKEND].registry, config.snapshot)
         await listening.close()
     return 0
+
+
+async def _flush_logs() -> None:
+    """Access lines are buffered (logs.AccessBufferingHandler): written every 0.2 s."""
+    from cci_mock import logs
+
+    while True:
+        await asyncio.sleep(logs.FLUSH_SECONDS)
+        logs.flush()
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -245,8 +268,11 @@ def serve(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_serve(args))
     except (ValueError, OSError) as error:  # bad fixtures/snapshot/profile, port in use
+        logs.flush()
         print(f"cci-mock: {error}", file=sys.stderr)
         return 1
+    finally:
+        logs.flush()
 
 
 # -- kubeconfig -----------------------------------------------------------------

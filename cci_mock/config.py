@@ -19,6 +19,8 @@ class Config:
     seed: int | None = 0
     # Largest request body accepted (kube-apiserver's limit is 3 MiB).
     max_body_bytes: int = 3 * 1024 * 1024
+    # Largest state document PUT /_mock/state takes (an export of any size comes back in).
+    max_state_bytes: int = 1024 * 1024 * 1024
     # Fault rules installed at start (dicts, see cci_mock.harness.faults) and a file to load more from.
     faults: list[dict[str, Any]] = field(default_factory=list)
     faults_file: str | None = None
@@ -42,6 +44,9 @@ class Config:
     # Identities (IAM account, projects, users with passwords, AK/SK and permissions): a
     # YAML/JSON file. None: an open mock where any token is a user allowed everything.
     identities: str | None = None
+    # Seconds a request's headers may take to arrive (slowloris); kube-apiserver's
+    # ReadHeaderTimeout is 32 s. 0: no limit.
+    header_timeout: float = 32.0
     # fieldValidation applied when a request does not send one: Ignore, Warn or Strict.
     field_validation: str = "Warn"
 

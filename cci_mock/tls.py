@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+import shutil
 import ssl
 import tempfile
 from dataclasses import dataclass
@@ -28,6 +29,12 @@ class Certificates:
     cert_file: str
     key_file: str
     ca_pem: bytes  # what a client must trust: the generated CA, or the given cert itself
+    temporary: str | None = None  # a generated folder of our own, removed once loaded
+
+    def remove_temporary(self) -> None:
+        """Delete the generated folder (the files are in memory once the server listens)."""
+        if self.temporary:
+            shutil.rmtree(self.temporary, ignore_errors=True)
 
     def server_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -35,9 +42,11 @@ class Certificates:
         return context
 
 
-def generate(directory: str | Path | None = None, hosts: tuple[str, ...] = HOSTS) -> Certificates:
+def generate(directory: str | Path | None = None, hosts: tuple[str, ...] = HOSTS, *,
+             temporary: bool = False) -> Certificates:
     """A fresh CA and a server certificate for ``hosts`` (names or IP addresses), written
-    to ``directory`` (a new temporary directory if None) as ca.crt, server.crt, server.key."""
+    to ``directory`` (a new temporary directory if None) as ca.crt, server.crt, server.key.
+    ``temporary``: the folder is ours to delete (:meth:`Certificates.remove_temporary`)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -91,7 +100,8 @@ def generate(directory: str | Path | None = None, hosts: tuple[str, ...] = HOSTS
     key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
                                            serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
-    return Certificates(str(folder / "server.crt"), str(key_file), ca_pem)
+    return Certificates(str(folder / "server.crt"), str(key_file), ca_pem,
+                        temporary=str(folder) if temporary or not directory else None)
 
 
 def from_files(cert_file: str, key_file: str, ca_file: str | None = None) -> Certificates:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 
@@ -80,3 +81,51 @@ def request_body(name: str, index: int = 0) -> dict:
 
 
 load = load_example
+
+
+def json_paths(value, prefix: tuple = ()):
+    """Every path into a JSON document (tuples of keys and indexes), the root first."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from json_paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from json_paths(child, (*prefix, index))
+
+
+def random_spot(document, rng):
+    """A random place below the root of a JSON document: (its parent, its key or index),
+    or None when the document holds nothing (the fuzzers change things there)."""
+    candidates = [p for p in json_paths(document) if p]
+    if not candidates:
+        return None
+    path = rng.choice(candidates)
+    parent = document
+    for step in path[:-1]:
+        parent = parent[step]
+    return parent, path[-1]
+
+
+def mutate_json(document, rng, values: list, *, rounds: tuple[int, int] = (1, 3),
+                keys: list | None = None, grow_lists: bool = False, replace: float = 0.6,
+                delete: float = 0.8):
+    """Change a few random places of a JSON document, in place, for the fuzzers: put one
+    of ``values`` there, delete a key, add one (of ``keys``, else ``unexpectedN``), or with
+    ``grow_lists`` append to a list. Returns the document."""
+    for _ in range(rng.randint(*rounds)):
+        spot = random_spot(document, rng)
+        if spot is None:
+            break
+        parent, where = spot
+        action = rng.random()
+        if action < replace:
+            parent[where] = copy.deepcopy(rng.choice(values))
+        elif action < delete and isinstance(parent, dict):
+            del parent[where]
+        elif isinstance(parent, dict):
+            key = rng.choice(keys) if keys else "unexpected" + str(rng.randint(0, 9))
+            parent[key] = copy.deepcopy(rng.choice(values))
+        elif grow_lists and isinstance(parent, list):
+            parent.append(copy.deepcopy(rng.choice(values)))
+    return document

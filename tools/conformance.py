@@ -77,9 +77,9 @@ USER_DATA = frozenset({"labels", "annotations", "matchLabels", "nodeSelector", "
 QUANTITIES = frozenset({"limits", "requests", "capacity", "allocatable"})
 SERVER_OWNED = ("uid", "resourceVersion", "creationTimestamp", "selfLink", "generation",
                 "deletionTimestamp", "managedFields")
-# Where the documented answers stand: pods run (3 s), deployments are available (5 s),
-# a Volcano job is Inqueue (2-7 s), jobs are active (until 30 s).
-SETTLE_SECONDS = 6
+# Where the documented answers stand: pods run and deployments are available (3 s), a
+# Volcano job is Inqueue with its pods pending (2-5 s), jobs are active (until 13 s).
+SETTLE_SECONDS = 4
 
 
 @dataclass

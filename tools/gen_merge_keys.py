@@ -18,7 +18,13 @@ from the kinds the mock serves, in a compact form that cci_mock.core.strategic r
 * ``{"list": descriptor, "strategy": ..., "key": ..., "listType": ..., "listMapKeys": [...]}``;
 * ``{"map": descriptor}`` for a string-keyed map of values.
 
-``roots[apiVersion][kind]`` names the root type of a kind. Usage::
+``roots[apiVersion][kind]`` names the root type of a kind. Two facts serve server-side apply
+(cci_mock.core.apply), which needs the shape of every field, not only of lists:
+``atomicTypes`` lists the object types owned and replaced as a whole
+(``x-kubernetes-map-type: atomic``: LabelSelector, ObjectReference...), and
+``keyDefaults[type][field]`` the defaults of list-map key fields that clients may leave out
+(a container port's ``protocol`` is ``TCP``): OpenAPI v2 does not carry them, upstream's v3
+document does, so they are the table KEY_DEFAULTS below. Usage::
 
     python tools/gen_merge_keys.py SPEC.json --source "kubernetes-client/python@<commit> ..." \
         [-o cci_mock/kinds/merge_keys.json]
@@ -63,6 +69,12 @@ SUCCESSORS: dict[tuple[str, str], tuple[str, str]] = {
     ("extensions/v1beta1", "Ingress"): ("networking.k8s.io/v1", "Ingress"),
 }
 
+# Defaults of list-map key fields (OpenAPI v3's ``default``; absent from v2), by type.
+KEY_DEFAULTS: dict[str, dict[str, Any]] = {
+    "core.v1.ContainerPort": {"protocol": "TCP"},
+    "core.v1.ServicePort": {"protocol": "TCP"},
+}
+
 PREFIXES = ("io.k8s.api.", "io.k8s.apimachinery.pkg.apis.")
 SPECIAL_SCALARS = {
     "io.k8s.apimachinery.pkg.api.resource.Quantity": "quantity",
@@ -91,6 +103,7 @@ class Graph:
     def __init__(self, definitions: dict[str, Any]) -> None:
         self.definitions = definitions
         self.types: dict[str, dict[str, Any]] = {}
+        self.atomic: set[str] = set()  # object types with x-kubernetes-map-type: atomic
 
     def scalar_of(self, schema: dict[str, Any]) -> str | None:
         """The scalar name of a schema that is not an object with properties, else None."""
@@ -140,6 +153,8 @@ class Graph:
         name = short_name(definition)
         if name not in self.types:
             self.types[name] = {}  # placeholder first: the graph has cycles (JSONSchemaProps)
+            if schema.get("x-kubernetes-map-type") == "atomic":
+                self.atomic.add(name)
             fields = schema.get("properties", {})
             self.types[name] = {f: self.descriptor(fields[f]) for f in sorted(fields)}
         return name
@@ -166,6 +181,8 @@ def generate(spec: dict[str, Any], source: str, digest: str) -> dict[str, Any]:
         "specSha256": digest,
         "successors": {f"{a} {k}": f"{b} {j}" for (a, k), (b, j) in SUCCESSORS.items()},
         "roots": roots,
+        "atomicTypes": sorted(graph.atomic),
+        "keyDefaults": {t: KEY_DEFAULTS[t] for t in sorted(KEY_DEFAULTS) if t in graph.types},
         "types": dict(sorted(graph.types.items())),
     }
 

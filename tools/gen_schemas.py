@@ -26,7 +26,10 @@ Schema policy (applies to every kind):
 * ``是/Yes`` in the required column makes the field required;
 * the ``status`` subtree is accepted loosely (no ``required``, open objects): the
   server owns it and ignores what a client sends back on PUT;
-* integer types accept only JSON integers.
+* integer types accept only JSON integers;
+* every field carries its ``description`` from the table, and every object described by
+  a table its type name as ``x-cci-type`` (``io.k8s.api.core.v1.PodSpec``): annotations
+  that validation ignores and the served OpenAPI documents (cci_mock.core.openapi) show.
 """
 
 from __future__ import annotations
@@ -194,6 +197,7 @@ class Builder:
         ci_name = table.column("参数", "名称")
         ci_req = table.column("是否必选")
         ci_type = table.column("参数类型")
+        ci_desc = table.column("描述", "说明")
         if ci_name is None or ci_type is None:
             raise SchemaError(f"table {table.num} {table.title!r} has no name/type columns")
         props: dict[str, dict] = {}
@@ -209,13 +213,17 @@ class Builder:
                 sch = self.gen.expand(ov["set"], stack)
             else:
                 sch = self.type_schema(row[ci_type], table, stack)
+            description = row[ci_desc].strip() if ci_desc is not None and ci_desc < len(row) else ""
+            if description and description not in ("-", "无"):
+                sch = {**sch, "description": _plain(description)}
             props[name] = sch
             req = row[ci_req] if ci_req is not None and ci_req < len(row) else ""
             if req in ("是", "Yes") and not (ov and ov.get("optional")):
                 required.append(name)
         for ov in self.gen.added_fields(tname):
             props[ov["field"]] = self.gen.expand(ov["set"], stack)
-        schema: dict = {"type": "object", "properties": props, "additionalProperties": False}
+        schema: dict = {"type": "object", "properties": props, "additionalProperties": False,
+                        "x-cci-type": tname}
         if required:
             schema["required"] = sorted(set(required))
         return schema
@@ -344,6 +352,12 @@ class Generator:
 
     def build_all(self) -> dict[str, dict]:
         return {KINDS[k][0]: self.build_kind(k) for k in sorted(KINDS)}
+
+
+def _plain(text: str) -> str:
+    """A table cell as text: Markdown escapes and line-break tags undone."""
+    text = re.sub(r"<br\s*/?>", "\n", text)
+    return re.sub(r"\\([_*()\[\]<>#|`\\])", r"\1", text).strip()
 
 
 def short_name(title: str) -> str:

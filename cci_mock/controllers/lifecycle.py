@@ -1,97 +1,44 @@
-"""Lifecycle simulation: stages (data) applied by one small engine.
+"""Lifecycle simulation: stages (data, see cci_mock.controllers.stages) applied by one
+small engine.
 
-A stage (kwok-style) says: objects of this kind whose fields match ``when`` move,
-``delay`` seconds after their last change, by a list of effects (today: a new status
-and a condition set, one per type; the effect table below is where creating children,
-deleting and recording events plug in). The default stages are data beside the kinds
-(cci_mock/kinds/stages/*.yaml); a speed profile scales their delays: ``default`` as
-written, ``instant`` with no delay, ``frozen`` never. A user's own stage file
-replaces them (``--lifecycle FILE``).
+A stage applies to the objects of its kind that match its ``when``, ``delay`` seconds
+after their last change (or after a time they carry), by the effects of :data:`EFFECTS`:
+the kind's controller (children made, changed, removed; its status counted from them),
+a new status and conditions, events, deletion. The default stages are data beside the
+kinds (cci_mock/kinds/stages/*.yaml); a speed profile scales their delays (``default``
+as written, ``instant`` with none, ``frozen`` never); a user's own stage file replaces
+them (``--lifecycle FILE``).
 
-The engine keeps a heap of due stages keyed by time; ``tick()`` (run before every API
-request, by a slow background task, and by :meth:`Lifecycle.advance`) applies
-whatever is due, using the mock's clock, so tests move objects along with
-``advance(seconds)`` instead of sleeping. Stages fire at their due time, not at the
-time of the tick, so a jump of an hour leaves the same timestamps as an hour of waiting.
+Every stage that matches an object is scheduled, each on its own; a change of the
+object schedules them again (the delay restarts), a change of a child wakes the stages
+that reconcile that kind of child, and a change in a namespace wakes the stages that
+``watch`` that kind. The engine keeps a heap of due stages keyed by time; ``tick()`` (run
+before every API request, by a slow background task, and by :meth:`Lifecycle.advance`)
+applies whatever is due, with the mock's clock pinned to the due time, so a jump of an
+hour leaves the same timestamps (of the object, its children, its events) as an hour of
+waiting, and tests move objects along with ``advance(seconds)`` instead of sleeping.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import heapq
-import ipaddress
 import itertools
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any
+import logging
+from datetime import datetime
 
+from cci_mock.controllers.effects import EFFECTS, Step
+from cci_mock.controllers.events import EventRecorder
+from cci_mock.controllers.stages import Stage
 from cci_mock.core.catalog import Kind
 from cci_mock.core.clock import rfc3339
-from cci_mock.core.codec import load_yaml
-from cci_mock.core.fields import first_value
+from cci_mock.core.owners import Ident, controller_of
 from cci_mock.core.registry import Registry
+from cci_mock.core.store import Obj
 
-# Speed profiles: a factor over the default stages' delays (None: no stages at all).
-PROFILES: dict[str, float | None] = {"default": 1.0, "instant": 0.0, "frozen": None}
-_FUNCTION = re.compile(r"^\{(\w+):([^{}]*)\}$")
-_FIELD_REF = re.compile(r"^\{field:([^{}]*)\}$")
-Obj = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    kind: str
-    when: dict[str, Any]
-    delay: float
-    status: dict[str, Any]
-    condition: dict[str, str] | None = None
-    previous: str | None = None  # new status ("True"/"False") for the condition before
-
-    def matches(self, obj: Obj) -> bool:
-        """Every ``when`` entry holds: ``path: value`` (equal), ``"!path": value`` (not
-        equal); a value ``"{field:other.path}"`` compares with another field."""
-        for path, want in self.when.items():
-            negate = path.startswith("!")
-            if isinstance(want, str) and (ref := _FIELD_REF.match(want)):
-                want = first_value(obj, ref.group(1))
-            if (first_value(obj, path.lstrip("!")) == want) == negate:
-                return False
-        return True
-
-
-def _parse(text: str, source: str) -> list[Stage]:
-    document = load_yaml(text) or {}
-    stages = []
-    for index, raw in enumerate(document.get("stages") or []):
-        try:
-            stages.append(Stage(name=str(raw["name"]), kind=str(raw["kind"]),
-                                when=dict(raw.get("when") or {}), delay=float(raw.get("delay", 0)),
-                                status=dict(raw.get("status") or {}),
-                                condition=raw.get("condition"), previous=raw.get("previous")))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"lifecycle stages {source}: stage {index} is malformed: {exc}") from None
-    return stages
-
-
-def load_stages(profile: str, default_dir: Path) -> list[Stage]:
-    """The stages of a speed profile (the default stages scaled), or of a YAML file."""
-    if profile in PROFILES:
-        factor = PROFILES[profile]
-        if factor is None:
-            return []
-        stages = [stage for path in sorted(default_dir.glob("*.yaml"))
-                  for stage in _parse(path.read_text(encoding="utf-8"), path.name)]
-        return [replace(stage, delay=stage.delay * factor) for stage in stages]
-    path = Path(profile)
-    if not path.is_file():
-        raise ValueError(f"lifecycle profile {profile!r}: neither a built-in "
-                         f"({', '.join(PROFILES)}) nor a file")
-    return _parse(path.read_text(encoding="utf-8"), str(path))
+log = logging.getLogger("cci_mock.lifecycle")
+BUDGET = 200_000  # stages one tick applies at most
+REPEATS = 50  # times one stage may apply to one object at one instant (a zero-delay cycle)
+Key = tuple[Ident, str]  # (object, stage name)
 
 
 class Lifecycle:
@@ -99,38 +46,97 @@ class Lifecycle:
 
     def __init__(self, registry: Registry, stages: list[Stage]) -> None:
         self.registry = registry
+        self.events = EventRecorder(registry)
+        catalog = registry.catalog
         self.kinds: dict[str, Kind] = {}
         self.stages: dict[str, list[Stage]] = {}
+        self._wakes: dict[str, dict[str, list[Stage]]] = {}  # child key -> owner key -> stages
+        self._watches: dict[str, list[tuple[str, Stage]]] = {}  # watched key -> (key, stage)
         for stage in stages:
-            kind = registry.catalog.find(stage.kind)
+            kind = catalog.find(stage.kind)
             if kind is None:
                 raise ValueError(f"lifecycle stage {stage.name!r}: unknown kind {stage.kind!r}")
             self.kinds[kind.key] = kind
             self.stages.setdefault(kind.key, []).append(stage)
-        self._heap: list[tuple[datetime, int, str, str, str, str, Stage]] = []
+            for child in {self._key(stage, name) for name in stage.reconcile}:
+                self._wakes.setdefault(child, {}).setdefault(kind.key, []).append(stage)
+            for watched in stage.watch:
+                self._watches.setdefault(self._key(stage, watched), []).append((kind.key, stage))
+        self._watcher_keys = {key for watches in self._watches.values() for key, _ in watches}
+        self._watchers: dict[tuple[str, str], dict[str, None]] = {}  # (key, ns) -> names
+        self._heap: list[tuple[datetime, int, Ident, Stage]] = []
+        self._pending: dict[Key, tuple[int, datetime]] = {}
         self._seq = itertools.count()
         self._now: datetime | None = None  # the due time while a stage is being applied
-        self._applying: tuple[str, str, str, str] | None = None  # (key, ns, name, stage)
+        self._applying: Key | None = None
         registry.store.listeners.append(self._on_change)
+
+    def _key(self, stage: Stage, name: str) -> str:
+        kind = self.registry.catalog.find(name)
+        if kind is None:
+            raise ValueError(f"lifecycle stage {stage.name!r}: unknown kind {name!r}")
+        return kind.key
 
     # -- scheduling ---------------------------------------------------------------
     def _on_change(self, event: str, key: str, obj: Obj) -> None:
-        if event == "DELETED" or key not in self.stages:
-            return
-        stage = next((s for s in self.stages[key] if s.matches(obj)), None)
-        if stage is None:
-            return
         meta = obj["metadata"]
-        if self._applying == (key, meta.get("namespace", ""), meta["name"], stage.name):
-            return  # a stage whose result it matches again would fire forever
+        namespace = meta.get("namespace", "")
+        ident = (key, namespace, meta["name"])
+        if key in self.stages and event != "DELETED":
+            for stage in self.stages[key]:
+                if (ident, stage.name) != self._applying and stage.matches(obj):
+                    self._schedule(ident, stage, obj)
+        if key in self._watcher_keys:
+            names = self._watchers.setdefault((key, namespace), {})
+            if event == "DELETED":
+                names.pop(meta["name"], None)
+            else:
+                names[meta["name"]] = None
+        if key in self._wakes:
+            self._wake_owner(key, namespace, obj)
+        for watcher_key, stage in self._watches.get(key, ()):
+            for name in list(self._watchers.get((watcher_key, namespace), ())):
+                self._wake((watcher_key, namespace, name), stage)
+
+    def _wake_owner(self, key: str, namespace: str, obj: Obj) -> None:
+        """A child changed: its controller's stages that reconcile such children run."""
+        ref = controller_of(obj)
+        if ref is None:
+            return
+        owner = self.registry.catalog.by_kind(str(ref.get("apiVersion")), str(ref.get("kind")))
+        if owner is None or owner.key not in self._wakes[key]:
+            return
+        ident = (owner.key, namespace if owner.namespaced else "", str(ref.get("name")))
+        for stage in self._wakes[key][owner.key]:
+            self._wake(ident, stage)
+
+    def _wake(self, ident: Ident, stage: Stage) -> None:
+        """Run a controller's stage again (once, however many children changed: a pending
+        run reads what is stored when it applies). A controller's own changes to its
+        children wake it too, as a real controller's informer does: it goes one step
+        further each time and stops when a run changes nothing."""
         base = self._now or self.registry.clock.now()
-        heapq.heappush(self._heap, (base + timedelta(seconds=stage.delay), next(self._seq), key,
-                                    meta.get("namespace", ""), meta["name"],
-                                    meta["resourceVersion"], stage))
+        pending = self._pending.get((ident, stage.name))
+        if pending is not None and pending[1] <= base:
+            return  # already due: it will read what is stored then
+        obj = self.registry.store.get(*ident)
+        if obj is not None and stage.matches(obj):
+            self._schedule(ident, stage, obj)
+
+    def _schedule(self, ident: Ident, stage: Stage, obj: Obj) -> None:
+        due = stage.due(obj, self._now or self.registry.clock.now())
+        if due is None:
+            return
+        token = next(self._seq)
+        self._pending[(ident, stage.name)] = (token, due)
+        heapq.heappush(self._heap, (due, token, ident, stage))
 
     def rebuild(self) -> None:
         """Schedule every stored object afresh (after a reset or a state import)."""
         self._heap.clear()
+        self._pending.clear()
+        self._watchers.clear()
+        self.events.reset()
         for key in self.stages:
             for obj in list(self.registry.store.items(key)):
                 self._on_change("MODIFIED", key, obj)
@@ -141,97 +147,52 @@ class Lifecycle:
         if not self._heap:
             return 0
         now, applied = self.registry.clock.now(), 0
-        while self._heap and self._heap[0][0] <= now:
-            due, _, key, namespace, name, version, stage = heapq.heappop(self._heap)
-            obj = self.registry.store.get(key, namespace, name)
-            if obj is None or obj["metadata"]["resourceVersion"] != version:
-                continue  # changed or gone since it was scheduled
-            self._now, self._applying = due, (key, namespace, name, stage.name)
+        repeats: dict[tuple[Key, datetime], int] = {}
+        while self._heap and self._heap[0][0] <= now and applied < BUDGET:
+            due, token, ident, stage = heapq.heappop(self._heap)
+            if self._pending.get((ident, stage.name), (None,))[0] != token:
+                continue  # scheduled again since
+            del self._pending[(ident, stage.name)]
+            obj = self.registry.store.get(*ident)
+            if obj is None or not stage.matches(obj):
+                continue  # gone, or changed so that the stage no longer applies
+            seen = repeats[(ident, stage.name), due] = repeats.get(((ident, stage.name), due), 0) + 1
+            if seen > REPEATS:
+                if seen == REPEATS + 1:
+                    log.warning("lifecycle: stage %s applied %d times to %s/%s at one instant; "
+                                "stopped (stages that undo each other without delay?)",
+                                stage.name, REPEATS, ident[1], ident[2])
+                continue
+            self._now, self._applying = due, (ident, stage.name)
             try:
-                self._apply(self.kinds[key], obj, stage, due)
+                with self.registry.clock.pinned(due):
+                    self._apply(self.kinds[ident[0]], obj, stage, due)
             finally:
                 self._now = self._applying = None
             applied += 1
+        if applied >= BUDGET:
+            log.warning("lifecycle: %d stages applied in one tick; the rest waits for the next "
+                        "(a stage cycle without delay?)", applied)
         return applied
 
     def next_due(self) -> datetime | None:
         """When the next scheduled stage falls due (None: nothing scheduled)."""
-        return self._heap[0][0] if self._heap else None
+        while self._heap:
+            due, token, ident, stage = self._heap[0]
+            if self._pending.get((ident, stage.name), (None,))[0] == token:
+                return due
+            heapq.heappop(self._heap)
+        return None
 
     def advance(self, seconds: float) -> int:
         self.registry.clock.advance(seconds)
         return self.tick()
 
     def _apply(self, kind: Kind, obj: Obj, stage: Stage, due: datetime) -> None:
-        status = copy.deepcopy(obj.get("status") or {})
-        values = {"name": obj["metadata"]["name"], "kind": kind.kind, "now": rfc3339(due)}
-        for effect in EFFECTS:
-            effect(stage, kind, obj, status, values)
         meta = obj["metadata"]
-        self.registry.write_status(kind, meta.get("namespace", ""), meta["name"], status)
-
-
-# -- effects: each changes the status being built, in this order ----------------------------
-
-Effect = Callable[[Stage, Kind, Obj, Obj, dict[str, str]], None]
-
-
-def _set_status(stage: Stage, kind: Kind, obj: Obj, status: Obj, values: dict[str, str]) -> None:
-    for field, template in stage.status.items():
-        value = _expand(template, values, obj, kind)
-        if value is None:  # null in a stage: the field goes
-            status.pop(field, None)
-        else:
-            status[field] = value
-
-
-def _add_condition(stage: Stage, kind: Kind, obj: Obj, status: Obj,
-                   values: dict[str, str]) -> None:
-    if not stage.condition:
-        return
-    now = values["now"]
-    conditions = status.setdefault("conditions", [])
-    if stage.previous and conditions and conditions[-1].get("status") != stage.previous:
-        conditions[-1].update(status=stage.previous, lastTransitionTime=now, lastUpdateTime=now)
-    condition = {"lastTransitionTime": now, "lastUpdateTime": now, "status": "True",
-                 **{k: _expand(v, values, obj, kind) for k, v in stage.condition.items()}}
-    same = next((c for c in conditions if c.get("type") == condition.get("type")), None)
-    if same is None:
-        conditions.append(condition)
-    else:  # one condition per type, as Kubernetes keeps them; the transition time stays
-        if same.get("status") == condition["status"]:
-            condition["lastTransitionTime"] = same.get("lastTransitionTime", now)
-        same.update(condition)
-
-
-EFFECTS: tuple[Effect, ...] = (_set_status, _add_condition)
-
-
-def _expand(template: Any, values: dict[str, str], obj: Obj, kind: Kind) -> Any:
-    """``{name}``, ``{kind}``, ``{now}``; ``{field:path}`` a field of the object,
-    ``{address:cidr}`` an address in ``cidr`` that the object's uid picks (stable);
-    any other ``{function:argument}`` asks the kind's strategy. Maps and lists in a
-    template are expanded item by item."""
-    if isinstance(template, dict):
-        return {k: _expand(v, values, obj, kind) for k, v in template.items()}
-    if isinstance(template, list):
-        return [_expand(v, values, obj, kind) for v in template]
-    if not isinstance(template, str):
-        return template
-    call = _FUNCTION.match(template)
-    if call:
-        function, argument = call.groups()
-        if function == "field":
-            return copy.deepcopy(first_value(obj, argument))
-        if function == "address":
-            return _address(argument, obj["metadata"].get("uid", ""))
-        return kind.strategy.stage_value(function, argument, obj, values["now"])
-    return template.format(**values)
-
-
-def _address(cidr: str, seed: str) -> str:
-    """A host address of ``cidr`` chosen by ``seed`` (the same object, the same address)."""
-    network = ipaddress.ip_network(cidr)
-    hosts = network.num_addresses - 2
-    offset = int(hashlib.sha256(f"{cidr}/{seed}".encode()).hexdigest(), 16) % max(1, hosts)
-    return str(network.network_address + 1 + offset)
+        step = Step(self.registry, self.events, stage, kind, obj,
+                    values={"name": meta["name"], "namespace": meta.get("namespace", ""),
+                            "kind": kind.kind, "singular": kind.singular, "now": rfc3339(due)},
+                    now=due)
+        for effect in EFFECTS:
+            effect(step)

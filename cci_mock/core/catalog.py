@@ -15,8 +15,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from cci_mock.core import errors
-from cci_mock.core.codec import JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH
+from cci_mock.core import errors, strategic
+from cci_mock.core.codec import APPLY_PATCH, JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH
 from cci_mock.core.strategy import Strategy
 
 ALL_VERBS = frozenset(
@@ -26,11 +26,16 @@ READ_VERBS = frozenset({"get", "list", "watch"})
 # What each subresource is to the engine (a kind lists the ones it has) and its verbs:
 # status -- the object itself, whose writes change only its status;
 # scale  -- an autoscaling Scale over the object's replicas (Kind.scale says where);
-# log    -- text the kind's strategy describes (containers and when they ran).
+# log    -- text the kind's strategy describes (containers and when they ran);
+# exec, attach, portforward -- streams into running containers, which the mock does not
+#           run: answered with a Status that says so (STREAMS), never a hanging upgrade.
 SUBRESOURCES: Mapping[str, tuple[str, ...]] = {
-    "status": ("get", "patch", "update"), "scale": ("get", "patch", "update"), "log": ("get",)}
-CRD_PATCHES = (MERGE_PATCH, JSON_PATCH)  # custom resources: no strategic merge, as upstream
-CORE_PATCHES = (MERGE_PATCH, JSON_PATCH, STRATEGIC_PATCH)
+    "status": ("get", "patch", "update"), "scale": ("get", "patch", "update"), "log": ("get",),
+    "exec": ("create", "get"), "attach": ("create", "get"), "portforward": ("create", "get")}
+STREAMS = frozenset({"exec", "attach", "portforward"})
+# custom resources: no strategic merge, as upstream; server-side apply for every kind
+CRD_PATCHES = (MERGE_PATCH, JSON_PATCH, APPLY_PATCH)
+CORE_PATCHES = (MERGE_PATCH, JSON_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,8 @@ class Kind:
     error_codes: Mapping[tuple[int, str], str] = field(default_factory=dict)
     # The kind whose objects are the namespaces other objects live in.
     defines_namespaces: bool = False
+    # The kind whose objects record what happened to other objects (controllers write them).
+    records_events: bool = False
     # Fields whose values are secrets (a Secret's data): the journal never shows them.
     secret_fields: tuple[str, ...] = ()
     # The schema file's name (kinds/schemas/<schema>.json) when it is not the kind's own
@@ -165,7 +172,11 @@ class Catalog:
             self._by_key.setdefault(k.key, k)
             for alias in k.aliases:
                 self._by_alias.setdefault(alias, k)
+        self._versions: dict[str, int] = {}  # store key -> entries serving it
+        for k in self.kinds:
+            self._versions[k.key] = self._versions.get(k.key, 0) + 1
         self.namespace_kind = next((k for k in self.kinds if k.defines_namespaces), None)
+        self.event_kind = next((k for k in self.kinds if k.records_events), None)
         self.groups: dict[str, list[str]] = {}
         for k in self.kinds:
             versions = self.groups.setdefault(k.group, [])
@@ -182,9 +193,23 @@ class Catalog:
         """A kind by its store key (``mxjobs.kubeflow.org``, ``namespaces``)."""
         return self._by_key.get(key)
 
+    def versions_of(self, key: str) -> int:
+        """How many entries serve the resource stored under ``key`` (apps/v1, v1beta1)."""
+        return self._versions.get(key, 0)
+
     def find(self, name: str) -> Kind | None:
         """A kind by any of its names (see Kind.aliases), case-insensitive."""
         return self._by_alias.get(name.lower())
+
+    def merge_schema(self, api_version: str, kind: str) -> strategic.TypeSchema | None:
+        """A type's root in the strategic-merge type graph (``merge_keys``), or None; an
+        older version of a served resource (apps/v1beta1) reads as its preferred one."""
+        found = strategic.load_schema(self.merge_keys, api_version, kind)
+        entry = self.by_kind(api_version, kind)
+        if found is None and entry is not None:
+            preferred = self.by_key(entry.key) or entry
+            found = strategic.load_schema(self.merge_keys, preferred.api_version, kind)
+        return found
 
     def in_group_version(self, group: str, version: str) -> list[Kind]:
         return [k for k in self.kinds if k.group == group and k.version == version]
@@ -202,7 +227,7 @@ class Catalog:
 
 COLLECTION_VERBS = {"GET": "list", "POST": "create", "DELETE": "deletecollection"}
 OBJECT_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
-SUBRESOURCE_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch"}
+SUBRESOURCE_VERBS = {"GET": "get", "PUT": "update", "PATCH": "patch", "POST": "create"}
 
 
 @dataclass(frozen=True)
@@ -223,6 +248,27 @@ class Route:
 
 
 NOT_FOUND = Route()
+
+
+def allowed_methods(route: Route) -> tuple[str, ...]:
+    """The methods a path found in the catalog accepts (a 405's ``Allow`` header)."""
+    if route.discovery is not None:
+        return ("GET",)
+    kind = route.kind
+    if kind is None:
+        return ()
+    if route.subresource is not None:
+        table, verbs = SUBRESOURCE_VERBS, set(SUBRESOURCES.get(route.subresource, ()))
+    elif route.name is not None:
+        table, verbs = OBJECT_VERBS, set(kind.verbs)
+    else:
+        table, verbs = COLLECTION_VERBS, set(kind.verbs)
+        if "watch" in verbs:
+            verbs.add("list")  # a watch is a GET too
+        if kind.namespaced and route.namespace is None:
+            verbs &= {"list"}  # all-namespace collections are read-only
+    return tuple(m for m in ("GET", "POST", "PUT", "PATCH", "DELETE")
+                 if table.get(m) in verbs)
 
 
 def _is_watch(query: Mapping[str, str] | None) -> bool:

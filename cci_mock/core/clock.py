@@ -15,9 +15,13 @@ which freezegun (and time-machine, for the monotonic clock) leave alone.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 _MONOTONIC = getattr(time, "CLOCK_MONOTONIC", None)
+MAX_OFFSET = 100 * 365.25 * 86_400  # the mock's clock runs at most a century ahead
+MAX_SCALE = 10_000.0  # ... and at most this many times faster than real time
 # Where clock_gettime is missing (Windows) freezegun's saved original is the real one.
 _FALLBACK: list = []
 
@@ -51,14 +55,18 @@ class Clock:
     """
 
     def __init__(self, offset: float = 0.0, scale: float = 1.0) -> None:
-        if offset < 0 or scale <= 0:
-            raise ValueError("the clock offset must be >= 0 and its scale > 0")
+        if not 0 <= offset <= MAX_OFFSET or not 0 < scale <= MAX_SCALE:
+            raise ValueError(f"the clock offset must be from 0 to {MAX_OFFSET:.0f} seconds "
+                             f"and its scale above 0 and at most {MAX_SCALE:.0f}")
         self._start = timedelta(seconds=offset)
         self._offset = self._start
         self.scale = scale
         self._origin = datetime.now(UTC) if scale != 1.0 else None
+        self._pinned: datetime | None = None
 
     def now(self) -> datetime:
+        if self._pinned is not None:
+            return self._pinned
         real = datetime.now(UTC)
         if self._origin is not None:
             real = self._origin + (real - self._origin) * self.scale
@@ -66,13 +74,32 @@ class Clock:
 
     def advance(self, seconds: float) -> datetime:
         """Move the mock's time forward (never backward) and return the new now."""
-        if seconds < 0:
+        if not seconds >= 0:  # NaN too
             raise ValueError("the clock only moves forward")
+        if seconds + self._offset.total_seconds() > MAX_OFFSET:
+            raise ValueError(f"the clock runs at most {MAX_OFFSET:.0f} seconds (a century) "
+                             "ahead of real time")
         self._offset += timedelta(seconds=seconds)
         return self.now()
 
     def reset(self) -> None:
         self._offset = self._start
+
+    @property
+    def start_seconds(self) -> float:
+        """The offset a reset returns to (the configured one)."""
+        return self._start.total_seconds()
+
+    @contextmanager
+    def pinned(self, moment: datetime) -> Iterator[None]:
+        """Read ``moment`` as now while a lifecycle stage due then is applied, so what it
+        writes (children's creation times, events) carries the due time, not the time of
+        the tick that applied it."""
+        before, self._pinned = self._pinned, moment
+        try:
+            yield
+        finally:
+            self._pinned = before
 
     def offset_seconds(self) -> float:
         """How far the mock's now is ahead of the real now (offset, advances, scale)."""

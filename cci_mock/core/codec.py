@@ -8,6 +8,7 @@ directly or spells a media type.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -172,9 +173,24 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+_LONG_DIGITS = re.compile(rb"[0-9]{20}")
+
+
+def _read_json(raw: bytes) -> Any:
+    """orjson (several times faster) when it reads the document exactly; the json module
+    for what it would read differently (integers beyond 64 bits) and to word errors."""
+    if not _LONG_DIGITS.search(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # the json module says what is wrong, in its words
+    return json.loads(raw, parse_constant=_reject_constant)
+
+
 def decode_body(raw: bytes, content_type: str) -> Any:
     """Decode a request body by media type; raise a 400/415 ApiError on failure."""
-    if content_type in YAML_TYPES or content_type == APPLY_PATCH:
+    is_json = not (content_type in YAML_TYPES or content_type == APPLY_PATCH)
+    if not is_json:
         import yaml  # lazy: only YAML clients pay for it
 
         try:
@@ -187,14 +203,15 @@ def decode_body(raw: bytes, content_type: str) -> Any:
         if not raw.strip():
             raise errors.bad_request("the request body is empty; a JSON object is required")
         try:
-            value = json.loads(raw, parse_constant=_reject_constant)
+            value = _read_json(raw)
         except UnicodeDecodeError:
             raise errors.bad_request("the request body is not UTF-8 encoded") from None
         except RecursionError:
             raise errors.bad_request(f"the request body nests deeper than {MAX_DEPTH} levels") from None
         except ValueError as exc:
             raise errors.bad_request(f"the request body is not valid JSON: {exc}") from None
-    check_tree(value)
+    if not is_json or raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:
+        check_tree(value)  # fewer brackets than MAX_DEPTH: JSON cannot nest deeper
     return value
 
 

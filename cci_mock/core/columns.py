@@ -8,7 +8,7 @@ fields (READY ``1/1``, RESTARTS, PORT(S)); both are written as data, evaluated h
 * a term is a dotted path (``[*]`` takes every list item, ``[n]`` one) with an optional
   ``|default``, or a function over a path: ``count(p)`` (true values), ``len(p, ...)`` (items or keys),
   ``sum(p)``, ``join(p)`` or ``join(p, "{port}/{protocol}")`` (comma-joined, each item
-  through a template), ``age(p)`` (kubectl's 5m/3h since a timestamp) and
+  through a template), ``first(p, q, ...)`` (the first path that has a value), ``age(p)`` (kubectl's 5m/3h since a timestamp) and
   ``duration(p, q)`` (from one timestamp to another, or to now).
 """
 
@@ -79,6 +79,9 @@ def _term(obj: dict[str, Any], term: str, now: datetime) -> Any:
         paths = [p.strip() for p in call.group(2).split(",")]
         return sum(len(v) if isinstance(v, list | dict) else 1
                    for path in paths for v in _values(obj, path))
+    if function == "first":
+        found = (_values(obj, p.strip()) for p in call.group(2).split(","))
+        return next((values[0] for values in found if values), None)
     if function == "sum":
         return sum(v for v in values if isinstance(v, int | float) and not isinstance(v, bool))
     if function == "join":

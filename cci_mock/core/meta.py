@@ -206,7 +206,17 @@ def parse_quantity(value) -> Decimal:
     """
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(QUANTITY_ERROR)
-    return _parse_quantity(value)
+    try:
+        number = _parse_quantity(value)
+    except ArithmeticError:  # an exponent beyond what Decimal holds ("1e999999999")
+        raise ValueError(QUANTITY_TOO_LARGE) from None
+    if not number.is_finite() or abs(number) > QUANTITY_MAX:
+        raise ValueError(QUANTITY_TOO_LARGE)
+    return number
+
+
+QUANTITY_MAX = Decimal(2**63 - 1)  # a quantity's value is an int64 (milli-units aside)
+QUANTITY_TOO_LARGE = f"quantities must be at most {QUANTITY_MAX} in magnitude"
 
 
 @functools.lru_cache(maxsize=1024, typed=True)

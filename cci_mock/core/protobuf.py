@@ -58,9 +58,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAGIC", "MAX_DEPTH", "ProtobufError", "decode", "decode_message"]
+__all__ = ["MAGIC", "MAX_DEPTH", "MEDIA_TYPE", "ProtobufError", "decode", "decode_message", "knows"]
 
 MAGIC = b"k8s\x00"
+MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 MAX_DEPTH = 64
 TABLE = Path(__file__).with_name("proto_messages.json")
 _META = "meta.k8s.io/v1"
@@ -233,6 +234,15 @@ def decode_message(data: bytes, message: str) -> dict[str, Any]:
         raise ProtobufError(f"{message} is a {compiled.shape} in JSON, not an object")
     data = bytes(data)
     return _object(data, 0, len(data), compiled, 1)
+
+
+def knows(api_version: str, kind: str) -> bool:
+    """Is there a message for objects of this apiVersion and kind (a built-in type, or a
+    meta kind such as DeleteOptions in a known group version)? Custom resources have none:
+    the API server takes them as JSON or YAML only."""
+    kinds = _table()["kinds"]
+    group = kinds.get(api_version)
+    return group is not None and (kind in group or kind in kinds[_META])
 
 
 def _kind_message(api_version: str, kind: str) -> str:

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import itertools
 import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
-from cci_mock.core import codec, errors, fields, patch
+from cci_mock.core import apply as ssa
+from cci_mock.core import codec, errors, fields, patch, strategic
 from cci_mock.core.catalog import Catalog, Kind
 from cci_mock.core.causes import cause, invalid, merge_causes, required
 from cci_mock.core.clock import Clock, rfc3339
 from cci_mock.core.container_log import ContainerRun, LogOptions, LogReader, reader
+from cci_mock.core.deletion import Deleter, propagation_policy, refuse_if_terminating
 from cci_mock.core.meta import SERVER_OWNED, object_meta
+from cci_mock.core.owners import OwnerIndex
 from cci_mock.core.schema import Validator
 from cci_mock.core.store import Obj, Store
 from cci_mock.core.strategy import Context
@@ -38,6 +42,13 @@ class Options:
 
     dry_run: bool = False
     field_validation: str = "Warn"  # Ignore | Warn | Strict
+    field_manager: str = ""  # ?fieldManager= as sent ("": none; an apply needs one)
+    default_manager: str = ""  # who writes when no fieldManager is named (the User-Agent)
+    force: bool = False  # ?force=true: an apply takes over conflicting fields
+
+    @property
+    def manager(self) -> str:
+        return self.field_manager or self.default_manager
 
 
 @dataclass
@@ -46,6 +57,8 @@ class Result:
 
     body: Obj
     warnings: list[str] = field(default_factory=list)
+    raw: bytes | None = None  # the stored bytes of ``body``, when it was just stored
+    created: bool = False  # an apply that made the object (answered 201)
 
 
 class Registry:
@@ -60,9 +73,12 @@ class Registry:
         self._tenant: Tenant | None = None
         self.validator = validator or Validator(catalog.schema_dir)
         self.context = Context(self.clock, self.rng, lambda: self.tenant, self.store)
+        self.owners = OwnerIndex(self.store)  # who depends on whom (cascading deletes)
+        self.deleter = Deleter(self)
         self._builtins: dict[str, dict[str, Obj]] = {}  # per kind key, made on first read
         self._started = rfc3339(self.clock.now())  # when the built-in objects "were created"
         self.validate = validate  # False: schemas and kind rules are skipped (benchmarks only)
+        self._merge_schemas: dict[tuple[str, str], strategic.TypeSchema | None] = {}
 
     @property
     def tenant(self) -> Tenant:
@@ -129,11 +145,13 @@ class Registry:
                 if isinstance(meta, dict):
                     meta["enable"] = True
 
-    def _check_type(self, kind: Kind, body: Any) -> dict[str, Any]:
-        """The body must be an object of this endpoint's kind; fill apiVersion/kind if absent."""
+    def _check_type(self, kind: Kind, body: Any, owned: bool = False) -> dict[str, Any]:
+        """The body must be an object of this endpoint's kind; fill apiVersion/kind if absent.
+        ``owned``: the caller just decoded it and keeps no reference (no copy needed)."""
         if not isinstance(body, dict):
             raise errors.bad_request(f"the request body must be a JSON object, not {codec.a_json_type(body)}")
-        body = codec.clone(body)
+        if not owned:
+            body = codec.clone(body)
         api_version, kind_name = body.get("apiVersion"), body.get("kind")
         if api_version not in (None, kind.api_version):
             raise errors.bad_request(
@@ -189,10 +207,13 @@ class Registry:
 
     # -- create -----------------------------------------------------------------
     def create(self, kind: Kind, namespace: str | None, body: Any,
-               options: Options | None = None) -> Result:
+               options: Options | None = None, *, owned: bool = False,
+               managed_fields: list[dict] | None = None) -> Result:
+        """``owned``: ``body`` was just decoded for this call (an HTTP body): it is used
+        as it is instead of copied. ``managed_fields``: an apply's field owners."""
         options = options or Options()
         namespace = self.require_namespace(kind, namespace)
-        obj = self._check_type(kind, body)
+        obj = self._check_type(kind, body, owned)
         self._check_namespace_field(kind, obj, namespace)
         metadata = obj["metadata"]
         for key in SERVER_OWNED:
@@ -203,6 +224,10 @@ class Registry:
         if not name:
             raise errors.invalid(kind.kind, kind.group, None, [cause(
                 "FieldValueRequired", "metadata.name", "Required value: name or generateName is required")])
+        if not isinstance(name, str):  # a list or an object: no name to look up
+            raise errors.invalid(kind.kind, kind.group, None, [cause(
+                "FieldValueInvalid", "metadata.name",
+                f"Invalid value: {codec.a_json_type(name)}: a name must be a string")])
         kind.strategy.defaults(obj)
         self._stamp(kind, obj)
         metadata["uid"] = self.new_uid()  # before the hooks: a Job's selector names it
@@ -210,18 +235,22 @@ class Registry:
         kind.strategy.prepare_for_create(obj, self.context)
         causes, warnings = self._validate(kind, obj, options)
         self._raise_if(kind, name if isinstance(name, str) else None, causes)
+        refuse_if_terminating(self, kind, namespace, name)
         if self.store.has(kind.key, namespace, name) or name in self.builtin(kind):
             raise errors.already_exists(kind.plural, kind.group, name,
                                         error_code=kind.error_code(409, "create"))
         metadata["selfLink"] = kind.self_link(namespace or None, name)
         if kind.generation:
             metadata["generation"] = 1
+        if managed_fields:
+            metadata["managedFields"] = managed_fields
         obj = _canonical(obj)
         if options.dry_run:
             metadata["resourceVersion"] = self.store.resource_version
         else:
             metadata["resourceVersion"] = self.store.next_resource_version()
-            self.store.put(kind.key, namespace, name, obj, "ADDED")
+            raw = self.store.put(kind.key, namespace, name, obj, "ADDED")
+            return Result(obj, warnings, raw)
         return Result(obj, warnings)
 
     def _generate_name(self, kind: Kind, namespace: str, prefix: str) -> str:
@@ -236,6 +265,45 @@ class Registry:
     def get(self, kind: Kind, namespace: str | None, name: str) -> Obj:
         namespace = self.require_namespace(kind, namespace)
         return self._existing(kind, namespace, name)
+
+    # -- answers straight from the stored bytes (no decode, no encode) -------------
+    def get_raw(self, kind: Kind, namespace: str | None, name: str) -> bytes | None:
+        """The stored bytes when they are the answer as they are; None: take :meth:`get`
+        (absent, built in, or stored through another version of the resource)."""
+        namespace = self.require_namespace(kind, namespace)
+        raw = self.store.raw(kind.key, namespace, name)
+        return raw if raw is not None and raw.startswith(_version_prefix(kind)) else None
+
+    def list_raw(self, kind: Kind, namespace: str | None, *, limit: int | None = None,
+                 continue_token: str | None = None) -> bytes | None:
+        """A whole ``XxxList`` joined from the stored bytes, in (namespace, name) order;
+        None when the plain path must answer (built-in objects, another version)."""
+        if kind.builtins:
+            return None
+        if namespace is not None or not kind.namespaced:
+            namespace = self.require_namespace(kind, namespace) if kind.namespaced else None
+        prefix = _version_prefix(kind)
+        if limit and limit > 0 or continue_token:  # a page
+            after = _decode_continue(continue_token) if continue_token else None
+            items, last = self.store.raw_page(kind.key, namespace, after,
+                                              limit if limit and limit > 0 else None)
+            if not all(raw.startswith(prefix) for raw in items):
+                return None
+            more = _encode_continue(last) if last else ""
+            joined = b",".join(items)
+        else:  # the whole collection: kept joined by the store until it changes
+            joined, more = self.store.joined(kind.key, namespace), ""
+            if joined and not self._one_version(kind, namespace, joined):
+                return None
+        head = codec.dumps(self._list_document(kind, namespace, [], more))[:-3]
+        return b"".join((head, b"[", joined, b"]}"))
+
+    def _one_version(self, kind: Kind, namespace: str | None, joined: bytes) -> bool:
+        """Are all these items stored in the version the kind reads? (A resource served at
+        one version always is; otherwise counting the prefix, in C, beats a loop.)"""
+        if self.catalog.versions_of(kind.key) == 1:
+            return True
+        return joined.count(_version_prefix(kind)) == self.store.count(kind.key, namespace)
 
     def list(self, kind: Kind, namespace: str | None, *, label_selector: str | None = None,
              field_selector: str | None = None, limit: int | None = None,
@@ -299,16 +367,101 @@ class Registry:
                 "Invalid value: 0x0: must be specified for an update")])
         return self._update(kind, namespace, name, new, old, options or Options())
 
+    def merge_schema(self, api_version: str, kind_name: str) -> strategic.TypeSchema | None:
+        """A type's root in the strategic-merge type graph (the catalog's merge_keys): list
+        merge keys and strategies. An older version of a served resource (apps/v1beta1)
+        merges as its preferred version does."""
+        key = (api_version, kind_name)
+        if key not in self._merge_schemas:  # kept: the root memoizes the tree below it
+            self._merge_schemas[key] = self.catalog.merge_schema(api_version, kind_name)
+        return self._merge_schemas[key]
+
     def patch(self, kind: Kind, namespace: str | None, name: str, patch_type: str, body: Any,
               options: Options | None = None) -> Result:
+        if patch_type == codec.APPLY_PATCH:
+            return self.apply(kind, namespace, name, body, options)
+        if options is not None and options.force:
+            raise errors.invalid("PatchOptions", "meta.k8s.io", None, [cause(
+                "FieldValueForbidden", "force",
+                "Forbidden: may not be specified for non-apply patch")])
         namespace = self.require_namespace(kind, namespace)
         old = self._existing(kind, namespace, name)
-        patched = patch.apply(patch_type, old, body)
+        patched = patch.apply(patch_type, old, body, self.merge_schema(kind.api_version, kind.kind))
         new = self._check_type(kind, patched)
         return self._update(kind, namespace, name, new, old, options or Options())
 
+    # -- server-side apply ---------------------------------------------------------
+    def apply(self, kind: Kind, namespace: str | None, name: str, body: Any,
+              options: Options | None = None) -> Result:
+        """PATCH with ``application/apply-patch+yaml``: server-side apply as the request's
+        fieldManager (core.apply); creates the object when it does not exist yet
+        (``Result.created``), as upstream's apply does."""
+        options = options or Options()
+        namespace = self.require_namespace(kind, namespace)
+        causes = ssa.check_manager(options.field_manager, explicit=bool(options.field_manager),
+                                   apply=True)
+        if causes:
+            raise errors.invalid("PatchOptions", "meta.k8s.io", None, causes)
+        config = self._check_applied(kind, name, body)
+        stored = self.store.get(kind.key, namespace, name)
+        old = _as_version(kind, stored) if stored is not None else None
+        outcome = ssa.apply(old, config, manager=options.field_manager, force=options.force,
+                            schema=self.merge_schema(kind.api_version, kind.kind),
+                            api_version=kind.api_version, now=rfc3339(self.clock.now()),
+                            reset=_reset_fields(kind))
+        if old is None:
+            if "create" not in kind.verbs:
+                raise errors.not_found(kind.plural, kind.group, name)
+            outcome.obj.setdefault("metadata", {})["name"] = name
+            result = self.create(kind, namespace, outcome.obj, options,
+                                 managed_fields=outcome.managed_fields)
+            result.created = True
+            return result
+        new = self._check_type(kind, outcome.obj)
+        return self._update(kind, namespace, name, new, old, options, outcome.managed_fields)
+
+    def _check_applied(self, kind: Kind, name: str, body: Any) -> Obj:
+        """An applied configuration names its apiVersion and kind (the endpoint's), may name
+        the object (the URL's name) and never carries managedFields (400s, as upstream)."""
+        if not isinstance(body, dict):
+            raise errors.bad_request("an apply patch must be an object, not "
+                                     f"{codec.a_json_type(body)}")
+        if body.get("apiVersion") != kind.api_version:
+            raise errors.bad_request(
+                "Incorrect version specified in apply patch. Specified patch version: "
+                f"{body.get('apiVersion') or ''}, expected: {kind.api_version}")
+        if not body.get("kind"):
+            raise errors.bad_request("Object 'Kind' is missing in the apply patch")
+        metadata = body.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise errors.bad_request(f"metadata must be an object, not {codec.a_json_type(metadata)}")
+        if (metadata or {}).get("managedFields") is not None:
+            raise errors.bad_request("metadata.managedFields must be nil")
+        config = self._check_type(kind, body)
+        _check_name(config, name)
+        return config
+
+    def _own_fields(self, kind: Kind, new: Obj, old: Obj, options: Options,
+                    managed_fields: list[dict] | None, subresource: str = "") -> None:
+        """metadata.managedFields of a write: an apply's (given), or, for any other write of
+        an object that has them, its manager's share of what it changed (core.apply). An
+        object nobody applied has none (CCI's documented answers carry none)."""
+        if managed_fields is None:
+            if not old["metadata"].get("managedFields"):
+                return
+            managed_fields = ssa.track_update(
+                old, new, manager=options.manager, api_version=kind.api_version,
+                schema=self.merge_schema(kind.api_version, kind.kind),
+                now=rfc3339(self.clock.now()), reset=_reset_fields(kind),
+                subresource=subresource)
+        if managed_fields:
+            new["metadata"]["managedFields"] = managed_fields
+        else:
+            new["metadata"].pop("managedFields", None)
+
     def _update(self, kind: Kind, namespace: str, name: str, new: Obj, old: Obj,
-                options: Options) -> Result:
+                options: Options, managed_fields: list[dict] | None = None,
+                subresource: str = "") -> Result:
         metadata = new["metadata"]
         _check_name(new, name)
         metadata["name"] = name
@@ -317,14 +470,15 @@ class Registry:
         _check_fresh(kind, name, new, old)
         for key in SERVER_OWNED:
             metadata.pop(key, None)
-            if key in old_meta and key != "resourceVersion":
-                metadata[key] = old_meta[key]
+            if key in old_meta and key not in ("resourceVersion", "managedFields"):
+                metadata[key] = old_meta[key]  # managedFields: after validation (_own_fields)
         kind.strategy.defaults(new)
         self._stamp(kind, new)
         kind.strategy.prepare_for_update(new, old)
         causes, warnings = self._validate(kind, new, options)
         causes.extend(kind.strategy.validate_update(new, old))
         self._raise_if(kind, name, causes)
+        self._own_fields(kind, new, old, options, managed_fields, subresource)
         metadata["resourceVersion"] = old_meta["resourceVersion"]
         if new == old:  # a no-op update writes nothing and keeps the resourceVersion
             return Result(old, warnings)
@@ -333,7 +487,10 @@ class Registry:
         new = _canonical(new)
         if not options.dry_run:
             metadata["resourceVersion"] = self.store.next_resource_version()
-            self.store.put(kind.key, namespace, name, new, "MODIFIED")
+            raw = self.store.put(kind.key, namespace, name, new, "MODIFIED")
+            if metadata.get("deletionTimestamp"):  # a finalizer removed: it may go now
+                self.deleter.settle(kind, namespace, name)
+            return Result(new, warnings, raw)
         return Result(new, warnings)
 
     def update_status(self, kind: Kind, namespace: str | None, name: str, body: Any) -> Result:
@@ -347,7 +504,8 @@ class Registry:
                      body: Any) -> Result:
         namespace = self.require_namespace(kind, namespace)
         old = self._existing(kind, namespace, name)
-        new = self._check_type(kind, patch.apply(patch_type, old, body))
+        patched = patch.apply(patch_type, old, body, self.merge_schema(kind.api_version, kind.kind))
+        new = self._check_type(kind, patched)
         return self._write_status(kind, namespace, name, new, old)
 
     def _write_status(self, kind: Kind, namespace: str, name: str, new: Obj, old: Obj) -> Result:
@@ -407,7 +565,9 @@ class Registry:
                     body: Any, options: Options | None = None) -> Result:
         namespace = self.require_namespace(kind, namespace)
         old = self._existing(kind, namespace, name)
-        patched = patch.apply(patch_type, self._scale_of(kind, old), body)
+        assert kind.scale is not None
+        patched = patch.apply(patch_type, self._scale_of(kind, old), body,
+                              self.merge_schema(kind.scale.api_version, kind.scale.kind))
         return self._write_scale(kind, namespace, name, patched, old, options or Options())
 
     def _write_scale(self, kind: Kind, namespace: str, name: str, body: Any, old: Obj,
@@ -440,7 +600,7 @@ class Registry:
         for part in parent.split(".") if parent else ():
             target = target.setdefault(part, {})
         target[leaf] = replicas
-        result = self._update(kind, namespace, name, new, old, options)
+        result = self._update(kind, namespace, name, new, old, options, subresource="scale")
         return Result(self._scale_of(kind, result.body), result.warnings)
 
     # -- /log --------------------------------------------------------------------
@@ -459,21 +619,39 @@ class Registry:
 
         return reader(name, obj["metadata"]["uid"], runs, options, fetch)
 
+    # -- exec, attach, portforward ----------------------------------------------------
+    def refuse_stream(self, kind: Kind, namespace: str | None, name: str,
+                      subresource: str) -> NoReturn:
+        """kubectl exec/attach/port-forward: the object must exist (404 otherwise), and then
+        the answer is a 400 saying that no container runs here, which kubectl prints
+        (an upgrade the mock cannot serve must never leave it waiting)."""
+        self.get(kind, namespace, name)
+        what = {"exec": "execute commands in", "attach": "attach to",
+                "portforward": "forward ports to"}.get(subresource, subresource)
+        raise errors.bad_request(
+            f"cannot {what} {kind.singular} {name!r}: cci-mock simulates {kind.plural} and runs "
+            f"no containers, so {kind.plural}/{subresource} is not available (GET "
+            f"{kind.plural}/log gives the generated output)")
+
     # -- delete -----------------------------------------------------------------
     def delete(self, kind: Kind, namespace: str | None, name: str,
                preconditions: dict[str, Any] | None = None,
                options: Options | None = None,
                delete_options: dict[str, Any] | None = None) -> Obj:
-        """Remove an object now, and answer as the kind's pages show: a Success Status,
-        the object as it was being deleted, or (删除Pod.md) a list of it."""
+        """Delete an object as Kubernetes does (core.deletion: owner references cascade by
+        ``propagationPolicy``, finalizers hold it), and answer as the kind's pages show: a
+        Success Status, the object as it was being deleted, or (删除Pod.md) a list of it."""
         namespace = self.require_namespace(kind, namespace)
         obj = self._existing(kind, namespace, name)
         self._check_preconditions(kind, obj, preconditions or {})
+        delete_options = delete_options or {}
+        policy = propagation_policy(delete_options)
+        kept = None
         if not (options and options.dry_run):
-            self._remove(kind, namespace, obj)
+            kept = self.deleter.delete(kind, namespace, obj, policy)
         if kind.delete_returns == "status":
             return _success(kind, obj)
-        obj = self._deleting(obj, delete_options or {})
+        obj = kept if kept is not None else self._deleting(obj, delete_options)
         if kind.delete_returns == "list":
             return self._list_document(kind, namespace, [obj])
         return obj
@@ -499,17 +677,18 @@ class Registry:
                     kind.plural, kind.group, meta["name"],
                     f"Precondition failed: {key} in precondition: {wanted}, {key} in object meta: {mine}")
 
-    def _remove(self, kind: Kind, namespace: str, obj: Obj) -> None:
-        self.store.delete(kind.key, namespace, obj["metadata"]["name"])
-        kind.strategy.after_delete(self.store, obj)
-
     def delete_collection(self, kind: Kind, namespace: str | None, *,
                           label_selector: str | None = None, field_selector: str | None = None,
-                          options: Options | None = None) -> Obj:
+                          options: Options | None = None,
+                          delete_options: dict[str, Any] | None = None) -> Obj:
         namespace, items = self._matching(kind, namespace, label_selector, field_selector)
+        policy = propagation_policy(delete_options or {})
         if not (options and options.dry_run):
             for obj in items:
-                self._remove(kind, obj["metadata"].get("namespace", ""), obj)
+                meta = obj["metadata"]
+                current = self.store.get(kind.key, meta.get("namespace", ""), meta["name"])
+                if current is not None:  # an earlier one's cascade may have taken it
+                    self.deleter.delete(kind, meta.get("namespace", ""), current, policy)
         if kind.deletecollection_returns == "status":
             return _success(kind, None)
         return self._list_document(kind, namespace, items)
@@ -527,6 +706,12 @@ def _canonical(obj: Obj) -> Obj:
                    and key not in _LAST)
     ordered.update((key, obj[key]) for key in _LAST if key in obj)
     return ordered
+
+
+def _reset_fields(kind: Kind) -> tuple[str, ...]:
+    """Top-level fields a write of the object never changes: the status, when the kind has
+    a /status subresource for it."""
+    return ("status",) if "status" in kind.subresources else ()
 
 
 def _check_fresh(kind: Kind, name: str, new: Obj, old: Obj) -> None:
@@ -559,6 +744,17 @@ def _success(kind: Kind, obj: Obj | None) -> Obj:
     return status
 
 
+def _version_prefix(kind: Kind) -> bytes:
+    """How a stored object read through this kind's version starts (apiVersion is the
+    first key of every stored object)."""
+    return _prefix(kind.api_version)
+
+
+@functools.cache
+def _prefix(api_version: str) -> bytes:
+    return codec.dumps({"apiVersion": api_version})[:-1] + b","
+
+
 def _as_version(kind: Kind, obj: Obj) -> Obj:
     """An object as the version it is read through says it (a resource served at
     several versions keeps one copy: apps/v1beta1 reads the apps/v1 deployments)."""
@@ -581,7 +777,9 @@ def _encode_continue(key: tuple[str, str]) -> str:
 def _decode_continue(token: str) -> tuple[str, str]:
     try:
         namespace, name = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return (str(namespace), str(name))
-    except (binascii.Error, ValueError, TypeError):
+        if not isinstance(namespace, str) or not isinstance(name, str):
+            raise TypeError("a continue token holds a namespace and a name")
+        return (namespace, name)
+    except (binascii.Error, ValueError, TypeError, RecursionError):  # crafted: deep nesting
         raise errors.ApiError(410, "the provided continue parameter is too old or malformed",
                               reason="Expired") from None

@@ -16,6 +16,7 @@ what happened between a list and the watch.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from collections import deque
@@ -56,7 +57,13 @@ class Store:
         self._data: dict[str, dict[str, dict[str, bytes]]] = {}
         # sorted names per (resource, namespace), kept until a name comes or goes
         self._order: dict[tuple[str, str], list[str]] = {}
+        # a whole collection's items joined with commas, per (resource, namespace or None
+        # for all), kept until something in it changes: a repeated LIST copies nothing
+        self._joined: dict[tuple[str, str | None], bytes] = {}
         self._rv = 0
+        # bumped whenever everything is replaced at once (reset, load): what indexes built
+        # from listener events check to know they must be built again
+        self.epoch = 0
         self.listeners: list[Listener] = []
         self.recorder: Recorder | None = None  # a durable log, when the state persists
         # the last HISTORY changes as (resourceVersion, event, resource key, stored bytes)
@@ -103,6 +110,41 @@ class Store:
             out.extend(objects[n] for n in self._names(key, ns))
         return out
 
+    def raw_page(self, key: str, namespace: str | None, after: tuple[str, str] | None = None,
+                 limit: int | None = None) -> tuple[list[bytes], tuple[str, str] | None]:
+        """Stored bytes in (namespace, name) order after the ``after`` position, at most
+        ``limit`` of them; and the position to continue from (None: nothing more)."""
+        by_ns = self._data.get(key)
+        if not by_ns:
+            return [], None
+        spaces = [namespace] if namespace is not None else sorted(by_ns)
+        out: list[bytes] = []
+        last: tuple[str, str] | None = None
+        for ns in spaces:
+            objects = by_ns.get(ns)
+            if not objects or (after is not None and ns < after[0]):
+                continue
+            names = self._names(key, ns)
+            start = bisect.bisect_right(names, after[1]) if after and ns == after[0] else 0
+            for name in names[start:]:
+                if limit is not None and len(out) == limit:
+                    return out, last
+                out.append(objects[name])
+                last = (ns, name)
+        return out, None
+
+    def joined(self, key: str, namespace: str | None) -> bytes:
+        """``raw_items`` joined with commas (the inside of a list's ``items``), kept until
+        the collection changes."""
+        cached = self._joined.get((key, namespace))
+        if cached is None:
+            cached = self._joined[(key, namespace)] = b",".join(self.raw_items(key, namespace))
+        return cached
+
+    def _changed(self, key: str, namespace: str) -> None:
+        self._joined.pop((key, namespace), None)
+        self._joined.pop((key, None), None)
+
     def count(self, key: str, namespace: str | None = None) -> int:
         by_ns = self._data.get(key, {})
         if namespace is not None:
@@ -123,6 +165,7 @@ class Store:
         objects = self._data.setdefault(key, {}).setdefault(namespace, {})
         if name not in objects:
             self._order.pop((key, namespace), None)
+        self._changed(key, namespace)
         objects[name] = raw
         revision = int(obj["metadata"]["resourceVersion"])
         if self.recorder is not None:
@@ -137,6 +180,7 @@ class Store:
             return None
         raw = objects.pop(name)
         self._order.pop((key, namespace), None)
+        self._changed(key, namespace)
         if not objects:
             del self._data[key][namespace]
         return self._deleted(key, namespace, name, _loads(raw))
@@ -147,6 +191,7 @@ class Store:
         for key, by_ns in self._data.items():
             objects = by_ns.pop(namespace, None)
             self._order.pop((key, namespace), None)
+            self._changed(key, namespace)
             if objects:
                 removed += len(objects)
                 for name in sorted(objects):
@@ -185,7 +230,9 @@ class Store:
     # -- whole state ------------------------------------------------------------
     def reset(self) -> None:
         self._data.clear()
+        self.epoch += 1
         self._order.clear()
+        self._joined.clear()
         self.history.clear()
         self._rv = 0
 
@@ -211,6 +258,8 @@ class Store:
         nothing to decode)."""
         self._data = resources
         self._order.clear()
+        self._joined.clear()
+        self.epoch += 1
         self.history.clear()
         self._rv = revision
 
@@ -221,5 +270,7 @@ class Store:
                             for ns, objects in by_ns.items()}
                       for key, by_ns in resources.items()}
         self._order.clear()
+        self._joined.clear()
+        self.epoch += 1
         self.history.clear()
         self._rv = int(document.get("resourceVersion", 0))

@@ -110,11 +110,28 @@ class TypeSchema:
     """One position in the type graph: the type of the map being merged (an object type, or
     a string-keyed map whose values all share one descriptor)."""
 
-    __slots__ = ("_types", "descriptor")
+    __slots__ = ("_children", "_facts", "_fields", "_types", "descriptor")
 
-    def __init__(self, types: Mapping[str, Mapping[str, Any]], descriptor: Any) -> None:
+    def __init__(self, types: Mapping[str, Mapping[str, Any]], descriptor: Any,
+                 facts: Mapping[str, Any] | None = None) -> None:
         self._types = types
         self.descriptor = descriptor
+        self._facts = facts or {}  # the table's atomicTypes and keyDefaults (server-side apply)
+        # memos: a kind's root lives as long as the registry, so its tree is read once
+        self._fields: dict[str, FieldInfo | None] = {}
+        self._children: dict[str, TypeSchema | None] = {}
+
+    @property
+    def atomic(self) -> bool:
+        """Is this object type owned and replaced as a whole (x-kubernetes-map-type: atomic)?"""
+        return isinstance(self.descriptor, str) and self.descriptor in self._facts.get(
+            "atomicTypes", ())
+
+    def key_defaults(self) -> Mapping[str, Any]:
+        """Defaults of this item type's list-map key fields (a port's protocol: TCP)."""
+        if not isinstance(self.descriptor, str):
+            return {}
+        return self._facts.get("keyDefaults", {}).get(self.descriptor, {})
 
     @property
     def name(self) -> str:
@@ -124,6 +141,12 @@ class TypeSchema:
 
     def field(self, name: str) -> FieldInfo | None:
         """The field's facts, or None when the graph does not know it (merged schema-less)."""
+        key = "*" if isinstance(self.descriptor, Mapping) else name  # a map: one for all keys
+        if key not in self._fields:
+            self._fields[key] = self._field(name)
+        return self._fields[key]
+
+    def _field(self, name: str) -> FieldInfo | None:
         if isinstance(self.descriptor, Mapping):
             return field_info(self.descriptor.get("map"))
         fields = self._types.get(self.descriptor)
@@ -135,13 +158,19 @@ class TypeSchema:
         """The schema of values of that descriptor, when they are maps the graph describes."""
         info = field_info(descriptor)
         if info.shape == "object" and info.element in self._types:
-            return TypeSchema(self._types, info.element)
+            return TypeSchema(self._types, info.element, self._facts)
         if info.shape == "map":
-            return TypeSchema(self._types, {"map": info.element})
+            return TypeSchema(self._types, {"map": info.element}, self._facts)
         return None
 
     def child(self, name: str) -> TypeSchema | None:
         """The schema below a field: of its value (object, map) or of its items (list)."""
+        key = "*" if isinstance(self.descriptor, Mapping) else name
+        if key not in self._children:
+            self._children[key] = self._child(name)
+        return self._children[key]
+
+    def _child(self, name: str) -> TypeSchema | None:
         info = self.field(name)
         if info is None or info.shape in ("scalar", "any"):
             return None
@@ -165,7 +194,7 @@ def load_schema(source: str | Path | Mapping[str, Any] | None, api_version: str,
         return None
     table = _read_table(str(source)) if not isinstance(source, Mapping) else source
     root = table.get("roots", {}).get(api_version, {}).get(kind)
-    return TypeSchema(table["types"], root) if root else None
+    return TypeSchema(table["types"], root, table) if root else None
 
 
 # --------------------------------------------------------------------------- small helpers
@@ -199,14 +228,14 @@ def _ident(value: Any, path: str) -> tuple[str, Any]:
     return (_type_name(value), value)
 
 
-def _same(left: Any, right: Any) -> bool:
+def same(left: Any, right: Any) -> bool:
     """Deep equality that, unlike ==, tells 1 from 1.0 and from true."""
     if type(left) is not type(right):
         return False
     if isinstance(left, dict):
-        return left.keys() == right.keys() and all(_same(v, right[k]) for k, v in left.items())
+        return left.keys() == right.keys() and all(same(v, right[k]) for k, v in left.items())
     if isinstance(left, list):
-        return len(left) == len(right) and all(map(_same, left, right))
+        return len(left) == len(right) and all(map(same, left, right))
     return bool(left == right)
 
 
@@ -708,7 +737,7 @@ def _check_map(result: dict, before: Any, schema: TypeSchema, path: str) -> None
         if value is None:
             continue
         old = before.get(key) if isinstance(before, dict) else None
-        if old is not None and _same(value, old):
+        if old is not None and same(value, old):
             continue
         info = schema.field(key)
         if info is not None:

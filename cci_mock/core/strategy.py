@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 from cci_mock.core import errors
 from cci_mock.core.clock import Clock
 from cci_mock.core.fields import path_items
+from cci_mock.core.reconcile import Plan
 from cci_mock.core.tenant import Tenant
 
 if TYPE_CHECKING:
     from cci_mock.core.catalog import Kind
     from cci_mock.core.container_log import ContainerRun
+    from cci_mock.core.reconcile import View
     from cci_mock.core.store import Store
 
 Obj = dict[str, Any]
@@ -49,6 +51,10 @@ class Context:
         return {value for obj in self._store.items(key) for value, _ in path_items(obj, pattern)
                 if isinstance(value, str | int)}
 
+    def items(self, key: str, namespace: str | None = None) -> list[Obj]:
+        """The stored objects of resource ``key`` (one namespace, or all)."""
+        return [] if self._store is None else list(self._store.items(key, namespace))
+
 
 class Strategy:
     """Hooks, in the order the registry calls them.
@@ -61,6 +67,8 @@ class Strategy:
 
     # Dotted paths an update may change; None = anything outside server-owned fields.
     mutable_paths: tuple[str, ...] | None = None
+    # The time fields of the kind's status conditions (a pod's have no lastUpdateTime).
+    condition_stamps: tuple[str, ...] = ("lastTransitionTime", "lastUpdateTime")
 
     def initial_status(self, obj: Obj) -> Obj | None:
         """Status a new object starts with (None: the kind has no status)."""
@@ -95,8 +103,19 @@ class Strategy:
 
         return immutable_changes(old, new, list(self.mutable_paths))
 
-    def after_delete(self, store: Store, obj: Obj) -> None:
-        """Called once the object is gone (namespaces take their contents along)."""
+    def prepare_for_delete(self, obj: Obj) -> None:
+        """The object as its deletion starts, when something keeps it for a while
+        (finalizers, foreground deletion): a namespace becomes Terminating."""
+
+    def release_finalizers(self, obj: Obj, context: Context) -> tuple[str, ...]:
+        """Finalizers of an object being deleted that the kind's own controller would
+        remove right now (a claim no pod uses loses its protection)."""
+        return ()
+
+    def reconcile(self, obj: Obj, view: View) -> Plan:
+        """The kind's controller, run by a lifecycle stage with ``reconcile``: the
+        children to make, change or remove and its new status (core.reconcile)."""
+        return Plan()
 
     def stage_value(self, function: str, argument: str, obj: Obj, now: str) -> Any:
         """A lifecycle stage template ``{function:argument}`` the kind knows how to fill
@@ -108,6 +127,11 @@ class Strategy:
         """The containers whose logs ``/log`` serves, in order, and when each ran (None:
         the kind keeps no logs)."""
         return None
+
+    @property
+    def custom_list_answer(self) -> bool:
+        """list_answer is the kind's own: a list then never comes from stored bytes."""
+        return type(self).list_answer is not Strategy.list_answer
 
     def list_answer(self, document: Obj, params: Mapping[str, str]) -> Any:
         """What a list answers: the ``XxxList`` (CCI's extended PVC list is an array)."""

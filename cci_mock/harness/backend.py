@@ -17,7 +17,7 @@ from cci_mock.config import Config
 from cci_mock.controllers import Lifecycle, load_stages
 from cci_mock.core import errors
 from cci_mock.core.catalog import Catalog
-from cci_mock.core.clock import Clock
+from cci_mock.core.clock import Clock, monotonic
 from cci_mock.core.registry import Registry
 from cci_mock.core.tenant import Tenant
 from cci_mock.harness import seed, state
@@ -47,6 +47,8 @@ class Backend:
         if config.identities:
             self.use_identities(Identities.load(config.identities))
         self.baseline: dict[str, Any] | None = None
+        self.snapshot_ready = False  # the --snapshot file was read (or absent): it may be written
+        self._tick_failed_at = -1e9  # when a failing lifecycle stage was last logged
         self.durable: DurableLog | None = None  # the write-ahead log of --state-dir  # what a reset returns to (seed fixtures)
 
     def _open_identities(self) -> Identities:
@@ -88,13 +90,16 @@ class Backend:
             log.info("loaded %d seed objects from %s", len(objects), ", ".join(config.fixtures))
             self.baseline = state.export_state(self.registry)
         if config.snapshot:
-            document = state.read(config.snapshot)
+            for stale in state.remove_stale_temps(config.snapshot):
+                log.info("removed %s, left by a snapshot that was never finished", stale)
+            document = state.read(config.snapshot)  # ValueError: not a state document
             if document is not None:
                 try:
                     state.import_state(self.registry, document)
                 except errors.ApiError as error:
                     raise ValueError(f"snapshot {config.snapshot}: {error.message}") from None
                 log.info("state restored from snapshot %s", config.snapshot)
+            self.snapshot_ready = True  # from now on, writing the snapshot loses nothing
         if config.state_dir:
             self._open_durable(config.state_dir)
         self.lifecycle.rebuild()
@@ -163,8 +168,17 @@ class Backend:
         self.journal.clear()
 
     def tick(self) -> int:
-        """Apply the lifecycle stages that are due."""
-        return self.lifecycle.tick()
+        """Apply the lifecycle stages that are due. A stage that fails is logged (at most
+        once a minute) and dropped: neither the requests that tick first nor the ticker
+        may be broken by one object."""
+        try:
+            return self.lifecycle.tick()
+        except Exception:
+            now = monotonic()
+            if now - self._tick_failed_at > 60:
+                self._tick_failed_at = now
+                log.exception("a lifecycle stage failed; it is skipped")
+            return 0
 
     def advance(self, seconds: float) -> datetime:
         """Move the mock's clock forward and apply what fell due; returns the new now."""
@@ -175,7 +189,12 @@ class Backend:
 
     def import_state(self, document: Any) -> None:
         """Replace everything with a state document, checked whole first."""
+        self.replace_state(state.prepare(self.registry, document))
+
+    def replace_state(self, prepared: state.Prepared) -> None:
+        """Replace everything with a checked, encoded document (state.prepare, which may
+        run in a thread): the swap itself cannot fail half way."""
         gone = self._stored_idents() if self.durable is not None else []
-        state.import_state(self.registry, document)
+        state.commit(self.registry, prepared)
         self._record_all(gone)
         self.lifecycle.rebuild()

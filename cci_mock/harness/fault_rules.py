@@ -6,6 +6,7 @@ either accepted whole or refused. The field reference is docs/faults.md.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -53,11 +54,20 @@ def _status(value: Any, field: str) -> int:
     return value
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header name (RFC 9110 token)
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # no CR, LF, NUL... in a header value
+
+
 def _headers(value: Any, field: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(
             isinstance(k, str) and k and isinstance(v, str | int | float) and not isinstance(v, bool)
             for k, v in value.items()):
         raise bad(f"{field} must be an object of header name to string value, not {value!r}")
+    for name, header in value.items():
+        if not _TOKEN.fullmatch(name):
+            raise bad(f"{field}: {name!r} is not a valid header name")
+        if _CONTROL.search(str(header)):
+            raise bad(f"{field}: the value of {name} holds a control character")
     return {k: str(v) for k, v in value.items()}
 
 

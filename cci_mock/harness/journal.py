@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from cci_mock.core import codec
+from cci_mock.core import codec, protobuf
 from cci_mock.harness.matching import (
     MATCH_FIELDS,
     Facts,
@@ -86,11 +86,13 @@ class Journal:
         # kind -> the fields whose values are secrets (a Secret's data), from the catalog
         self.secret_fields = dict(secret_fields or {})
 
-    def record(self, entry: dict[str, Any], request_body: Body | None = None,
-               response_body: Body | None = None) -> None:
-        """Add an entry; bodies are (raw bytes, media type), kept up to BODY_LIMIT."""
+    def record(self, entry: dict[str, Any] | Callable[[], dict[str, Any]],
+               request_body: Body | None = None, response_body: Body | None = None) -> None:
+        """Add an entry (or a function making it: the server records the raw facts and
+        pays for formatting only when someone reads the journal); bodies are (raw bytes,
+        media type), kept up to BODY_LIMIT."""
         self._seq += 1
-        self._entries.append({"seq": self._seq, **entry,
+        self._entries.append({"seq": self._seq, "_make": entry,
                               "_bodies": (_cut(request_body), _cut(response_body))})
 
     def clear(self) -> None:
@@ -100,13 +102,13 @@ class Journal:
         return len(self._entries)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter([_public(e, self.secret_fields) for e in self._entries])
+        return iter([_public(_made(e), self.secret_fields) for e in self._entries])
 
     def entries(self, **matchers: Any) -> list[dict[str, Any]]:
         """Entries (copies) matching every given filter, oldest first; see module doc."""
         keep = entry_filter(matchers)
         limit = matchers.get("limit")
-        found = [e for e in self._entries if keep(e)]
+        found = [e for e in map(_made, self._entries) if keep(e)]
         return [_public(e, self.secret_fields) for e in (found[-limit:] if limit else found)]
 
 
@@ -157,6 +159,14 @@ def _cut(body: Body | None) -> tuple[bytes, str, int] | None:
     return (raw if len(raw) <= BODY_LIMIT else raw[:BODY_LIMIT]), media, len(raw)
 
 
+def _made(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry with its fields (made on first read, then kept)."""
+    make = entry.pop("_make", None)
+    if make is not None:
+        entry.update(make() if callable(make) else make)
+    return entry
+
+
 def _public(entry: dict[str, Any], secret_fields: Secrets) -> dict[str, Any]:
     """A copy without internals, bodies decoded (once: the result is kept)."""
     bodies = entry.get("_bodies")
@@ -174,6 +184,11 @@ def decode(body: tuple[bytes, str, int] | None, secret_fields: Secrets | None = 
     if body is None:
         return None
     raw, media, size = body
+    if media == protobuf.MEDIA_TYPE and size == len(raw):  # kubectl's generators: as JSON
+        try:
+            return redact_body(protobuf.decode(raw), secret_fields or {})
+        except protobuf.ProtobufError:
+            pass
     structured = media in codec.JSON_TYPES or media.endswith("+json") \
         or media in codec.YAML_TYPES or media.endswith("+yaml")
     if not structured and not media.startswith(_TEXT_TYPES):

@@ -37,6 +37,7 @@ class EventStrategy(StatuslessStrategy):
 EVENT = Kind(group="", version="v1", kind="Event", plural="events", short_names=("ev",),
              typed=True, patch_types=CORE_PATCHES, unconditional_update=True, generation=False,
              subresources=(), strategy=EventStrategy(), delete_returns="status",
+             records_events=True,
              enable_paths=("metadata",),
              columns=(("Type", "type"), ("Reason", "reason"),
                       ("Object", "{involvedObject.kind}/{involvedObject.name}"),

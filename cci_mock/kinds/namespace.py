@@ -13,7 +13,6 @@ from cci_mock.core import errors
 from cci_mock.core.catalog import ALL_VERBS, CORE_PATCHES, Kind
 from cci_mock.core.causes import forbidden, not_supported, required
 from cci_mock.core.fields import join, key
-from cci_mock.core.store import Store
 from cci_mock.core.strategy import Context, Strategy
 
 FLAVOR_ANNOTATION = "namespace.kubernetes.io/flavor"
@@ -87,8 +86,11 @@ class NamespaceStrategy(Strategy):
                                             f"(it is {before.get(FLAVOR_ANNOTATION)!r})")]
         return []
 
-    def after_delete(self, store: Store, obj: dict[str, Any]) -> None:
-        store.drop_namespace(obj["metadata"]["name"])
+    def prepare_for_delete(self, obj: dict[str, Any]) -> None:
+        """Terminating while its contents are deleted (it goes once they are gone)."""
+        status = obj.setdefault("status", {})
+        if isinstance(status, dict):
+            status["phase"] = "Terminating"
 
     def decode_error(self, kind: Kind, causes: list[dict],
                      error_code: str | None = None) -> errors.ApiError:

@@ -243,11 +243,24 @@ def cci_volumes(spec: dict, path: str = "spec") -> list[dict]:
     return causes
 
 
+def _mapping(value: Any, *path: str) -> dict:
+    """The object at ``path`` in ``value``, {} where any level is not an object (a body
+    the schema check refuses anyway: the rules must not fail on it first)."""
+    for step in path:
+        value = value.get(step) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _limits_of(container: Any) -> dict:
+    """A container's resource limits ({} unless an object)."""
+    return _mapping(container, "resources", "limits")
+
+
 def gpu_driver(meta: Any, spec: Any, path: str) -> list[dict]:
     """创建Pod.md: a GPU pod names its driver in ``cri.cci.io/gpu-driver``."""
     if not isinstance(spec, dict) or not any(
             name.startswith("nvidia.com/") for _, _, c in _containers(spec)
-            for name in ((c.get("resources") or {}).get("limits") or {})):
+            for name in _limits_of(c)):
         return []
     annotations = meta.get("annotations") if isinstance(meta, dict) else None
     value = annotations.get(GPU_DRIVER_ANNOTATION) if isinstance(annotations, dict) else None
@@ -364,12 +377,12 @@ def qos_class(spec: Any) -> str:
     """Guaranteed when every container's cpu and memory requests equal its limits (CCI
     makes them so), BestEffort without any, Burstable otherwise."""
     containers = [c for _, _, c in _containers(spec)] if isinstance(spec, dict) else []
-    resources = [c.get("resources") or {} for c in containers]
-    if not any(r.get("limits") or r.get("requests") for r in resources):
+    resources = [(_mapping(c, "resources", "limits"), _mapping(c, "resources", "requests"))
+                 for c in containers]
+    if not any(limits or requests for limits, requests in resources):
         return "BestEffort"
-    guaranteed = all((r.get("limits") or {}).get(n) is not None
-                     and (r.get("limits") or {}).get(n) == (r.get("requests") or {}).get(n)
-                     for r in resources for n in ("cpu", "memory"))
+    guaranteed = all(limits.get(n) is not None and limits.get(n) == requests.get(n)
+                     for limits, requests in resources for n in ("cpu", "memory"))
     return "Guaranteed" if guaranteed else "Burstable"
 
 
@@ -384,12 +397,62 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()
 
 
+def container_status(container: dict[str, Any], before: dict[str, Any], state: str,
+                     pod: dict[str, Any], now: str) -> dict[str, Any]:
+    """One container's status moved to ``state``, as the kubelet reports it:
+
+    ``waiting:<reason>`` (ContainerCreating, ErrImagePull, ImagePullBackOff), ``running``
+    (started, not ready yet), ``ready``, ``terminated:<reason>:<exit code>`` (the container
+    ended), ``crashed:<reason>:<exit code>`` (it ended and waits to be restarted:
+    CrashLoopBackOff, the run in ``lastState``, one more restart counted), ``restarted``.
+    """
+    name, image = container.get("name", ""), container.get("image", "")
+    meta = pod["metadata"]
+    restarts = int(before.get("restartCount") or 0)
+    started = ((before.get("state") or {}).get("running") or {}).get("startedAt", now)
+    container_id = f"docker://{_digest(meta.get('uid', ''), name, str(restarts))}"
+    image_id = f"docker-pullable://{image.split(':')[0]}@sha256:{_digest(image)}"
+    phase, _, detail = state.partition(":")
+    last, current, ready = before.get("lastState") or {}, {}, False
+    if phase == "waiting":
+        messages = {
+            "ErrImagePull": f'failed to pull and unpack image "{image}": failed to resolve '
+                            f'reference "{image}": not found',
+            "ImagePullBackOff": f'Back-off pulling image "{image}"'}
+        current = {"waiting": {"reason": detail, **({"message": messages[detail]}
+                                                     if detail in messages else {})}}
+    elif phase in ("running", "ready", "restarted"):
+        current = {"running": {"startedAt": now if phase != "ready" else started}}
+        ready = phase == "ready"
+    elif phase in ("terminated", "crashed"):
+        reason, _, code = detail.partition(":")
+        ended = {"exitCode": int(code or 0), "reason": reason, "startedAt": started,
+                 "finishedAt": now, "containerID": container_id}
+        if phase == "terminated":
+            current = {"terminated": ended}
+        else:
+            last, restarts = {"terminated": ended}, restarts + 1
+            current = {"waiting": {"reason": "CrashLoopBackOff", "message": (
+                f"back-off 10s restarting failed container={name} pod={meta['name']}_"
+                f"{meta.get('namespace', '')}({meta.get('uid', '')})")}}
+    else:
+        raise KeyError(state)
+    status = {"name": name, "state": current, "lastState": last, "ready": ready,
+              "restartCount": restarts, "image": image}
+    if "running" in current or "terminated" in current:
+        status.update(imageID=image_id, containerID=container_id, started="running" in current)
+    else:
+        status.update(imageID="", started=False)
+    return status
+
+
 class PodStrategy(PodTemplateStrategy):
     """A Pod: what an update may change (更新Pod.md), the node CCI places it on, its
     status (Pending, then the lifecycle stages) and its containers' logs."""
 
     standalone = True
     mutable_paths = POD_UPDATABLE
+    condition_stamps = ("lastTransitionTime",)  # and lastProbeTime, which stays null
 
     def __init__(self) -> None:
         super().__init__("spec")
@@ -412,20 +475,18 @@ class PodStrategy(PodTemplateStrategy):
             spec["nodeName"] = node  # a client sending its manifest back keeps the node
 
     def stage_value(self, function: str, argument: str, obj: dict[str, Any], now: str) -> Any:
-        """``{containers:running}``: a running status for each container of the spec."""
+        """``{containers:<state>}``: the status of every container of the spec, moved to
+        ``state`` (see :func:`container_status`); ``{containers:names}``: their names."""
         if function != "containers":
             raise KeyError(function)
-        uid = obj["metadata"].get("uid", "")
-        statuses = []
-        for c in (obj.get("spec") or {}).get("containers") or []:
-            image = c.get("image", "")
-            statuses.append({
-                "name": c.get("name"), "image": image,
-                "imageID": f"docker-pullable://{image.split(':')[0]}@sha256:{_digest(image)}",
-                "containerID": f"docker://{_digest(uid, c.get('name', ''))}",
-                "ready": argument == "running", "restartCount": 0, "lastState": {},
-                "state": {argument: {"startedAt": now}}})
-        return statuses
+        containers = [c for c in (obj.get("spec") or {}).get("containers") or []
+                      if isinstance(c, dict)]
+        if argument == "names":
+            return [c.get("name", "") for c in containers]
+        before = {s.get("name"): s for s in (obj.get("status") or {}).get("containerStatuses") or []
+                  if isinstance(s, dict)}
+        return [container_status(c, before.get(c.get("name"), {}), argument, obj, now)
+                for c in containers]
 
     def log_runs(self, obj: dict[str, Any]) -> dict[str, ContainerRun]:
         status = obj.get("status") or {}
@@ -452,11 +513,14 @@ class PodStrategy(PodTemplateStrategy):
 
 _POD_COLUMNS = (
     ("Ready", "{count(status.containerStatuses[*].ready)}/{len(spec.containers)}"),
-    ("Status", "status.phase"),
+    # kubectl's STATUS: why the pod stands where it is (CrashLoopBackOff, Completed...)
+    ("Status", "first(status.reason, status.containerStatuses[*].state.waiting.reason, "
+               "status.containerStatuses[*].state.terminated.reason, status.phase)"),
     ("Restarts", "sum(status.containerStatuses[*].restartCount)"),
 )
 POD = Kind(group="", version="v1", kind="Pod", plural="pods", short_names=("po",),
            categories=("all",), typed=True, patch_types=CORE_PATCHES, unconditional_update=True,
-           generation=False, strategy=PodStrategy(), subresources=("status", "log"),
+           generation=False, strategy=PodStrategy(),
+           subresources=("status", "log", "exec", "attach", "portforward"),
            delete_returns="list", columns=_POD_COLUMNS, enable_paths=("metadata",))
 KINDS = (POD,)

@@ -20,8 +20,11 @@ from cci_mock.core.catalog import CORE_PATCHES, Kind
 from cci_mock.core.causes import duplicate, invalid, not_supported, required
 from cci_mock.core.fields import join, key, objects_at, path_value
 from cci_mock.core.meta import object_name, port_number
+from cci_mock.core.reconcile import Change, Child, Plan, View
 from cci_mock.core.strategy import Context, StatuslessStrategy, Strategy
-from cci_mock.kinds.pods import protocol
+from cci_mock.kinds.pods import POD, protocol
+from cci_mock.kinds.podset import finished
+from cci_mock.kinds.podset import ready as is_ready
 
 SERVICE_RANGE = ipaddress.ip_network("10.247.0.0/16")
 ELB_RANGE = ipaddress.ip_network("192.168.0.0/16")  # a VPC's, where ELBs get addresses
@@ -45,7 +48,7 @@ def _ports(obj: dict) -> list[dict]:
     for port, path in ports:
         name = port.get("name")
         if isinstance(name, str) and name:
-            causes += object_name(name, join(path, "name"), "dns1035")
+            causes += object_name(name, join(path, "name"), "label")  # DNS_LABEL: RFC 1123
             if name in names:
                 causes.append(duplicate(join(path, "name"), name))
             names.add(name)
@@ -141,12 +144,76 @@ class ServiceStrategy(Strategy):
             return [invalid("spec.clusterIP", after, "field is immutable")]
         return []
 
+    def reconcile(self, obj: dict[str, Any], view: View) -> Plan:
+        """The endpoints controller: an Endpoints object named after a Service with a
+        selector, listing the pods the selector matches (ready ones in ``addresses``,
+        the others with an address in ``notReadyAddresses``) and the target ports."""
+        selector = path_value(obj, "spec.selector")
+        if not isinstance(selector, dict) or not selector:
+            return Plan()
+        meta = obj["metadata"]
+        body: dict[str, Any] = {"apiVersion": ENDPOINTS.api_version, "kind": ENDPOINTS.kind,
+                                "metadata": {"name": meta["name"]}}
+        if meta.get("labels"):
+            body["metadata"]["labels"] = dict(meta["labels"])
+        subset = _subset(obj, view.select(POD.kind, selector))
+        if subset:
+            body["subsets"] = [subset]
+        plan = Plan(component="endpoint-controller")
+        mine = next((e for e in view.owned(ENDPOINTS.kind) if e["metadata"]["name"] == meta["name"]),
+                    None)
+        if mine is None:
+            plan.create.append(Child(ENDPOINTS.kind, body))
+        elif mine.get("subsets") != body.get("subsets") \
+                or mine["metadata"].get("labels") != body["metadata"].get("labels"):
+            changed = {**mine, "metadata": {**mine["metadata"], "labels": body["metadata"].get(
+                "labels")}, "subsets": body.get("subsets")}
+            changed = {k: v for k, v in changed.items() if v is not None}
+            changed["metadata"] = {k: v for k, v in changed["metadata"].items() if v is not None}
+            plan.update.append(Change(ENDPOINTS.kind, changed))
+        return plan
+
     def stage_value(self, function: str, argument: str, obj: dict[str, Any], now: str) -> Any:
         """``{elb:ip}``: the address a LoadBalancer answers on (the DNAT EIP, the ELB's
         address when annotated, else one the ELB id picks)."""
         if function != "elb":
             raise KeyError(function)
         return elb_address(obj)
+
+
+def _subset(service: dict[str, Any], pods: list[dict[str, Any]]) -> dict[str, Any]:
+    """One Endpoints subset: the pods with an address (ready or not), the service's ports
+    as the pods serve them (a named targetPort looked up in the containers)."""
+    ready: list[dict[str, Any]] = []
+    waiting: list[dict[str, Any]] = []
+    for pod in sorted(pods, key=lambda p: str(path_value(p, "status.podIP"))):
+        ip, meta = path_value(pod, "status.podIP"), pod["metadata"]
+        if not ip or meta.get("deletionTimestamp") or finished(pod):
+            continue
+        address = {"ip": ip, "nodeName": path_value(pod, "spec.nodeName"),
+                   "targetRef": {"kind": POD.kind, "namespace": meta.get("namespace"),
+                                 "name": meta["name"], "uid": meta.get("uid")}}
+        (ready if is_ready(pod) else waiting).append(address)
+    if not ready and not waiting:
+        return {}
+    ports = []
+    for port in path_value(service, "spec.ports") or []:
+        target = port.get("targetPort", port.get("port"))
+        if isinstance(target, str):
+            target = next((p.get("containerPort") for pod in pods
+                           for c in path_value(pod, "spec.containers") or []
+                           for p in c.get("ports") or [] if p.get("name") == target), None)
+        if isinstance(target, int):
+            ports.append({**({"name": port["name"]} if port.get("name") else {}), "port": target,
+                          "protocol": port.get("protocol", "TCP")})
+    subset: dict[str, Any] = {}
+    if ready:
+        subset["addresses"] = ready
+    if waiting:
+        subset["notReadyAddresses"] = waiting
+    if ports:
+        subset["ports"] = ports
+    return subset
 
 
 def elb_address(obj: dict[str, Any]) -> str:

@@ -22,7 +22,9 @@ from cci_mock.core.catalog import CORE_PATCHES, Kind
 from cci_mock.core.causes import invalid, not_supported, required
 from cci_mock.core.fields import key, path_value
 from cci_mock.core.meta import canonical_quantity, parse_quantity
+from cci_mock.core.reconcile import Plan, View
 from cci_mock.core.strategy import Context, Strategy
+from cci_mock.kinds.pods import POD
 
 CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
 ACCESS_MODES = ("ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce")
@@ -42,6 +44,16 @@ BOUND_ANNOTATIONS = {"pv.kubernetes.io/bind-completed": "yes",
                      "pv.kubernetes.io/bound-by-controller": "yes",
                      "volume.beta.kubernetes.io/storage-provisioner": PROVISIONER}
 PROTECTION = "kubernetes.io/pvc-protection"
+
+
+def claim_in_use(claim: dict[str, Any], pods: list[dict[str, Any]]) -> bool:
+    """Does a pod that has not finished mount this claim?"""
+    name = claim["metadata"]["name"]
+    return any(path_value(pod, "status.phase") not in ("Succeeded", "Failed")
+               and any(isinstance(v, dict) and (v.get("persistentVolumeClaim") or {}
+                                                ).get("claimName") == name
+                       for v in path_value(pod, "spec.volumes") or [])
+               for pod in pods)
 
 
 def _annotations(obj: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +139,18 @@ class ClaimStrategy(Strategy):
                        for name in CRYPT if name not in annotations]
         return causes
 
+    def release_finalizers(self, obj: dict[str, Any], context: Context) -> tuple[str, ...]:
+        """The protection goes once no pod that has not finished mounts the claim (the
+        pvc-protection controller's rule)."""
+        pods = context.items(POD.key, obj["metadata"].get("namespace"))
+        return () if claim_in_use(obj, pods) else (PROTECTION,)
+
+    def reconcile(self, obj: dict[str, Any], view: View) -> Plan:
+        """A claim being deleted loses its protection when its last pod goes."""
+        if not obj["metadata"].get("deletionTimestamp") or claim_in_use(
+                obj, view.select(POD.kind, {})):
+            return Plan()
+        return Plan(release=(PROTECTION,))
 
 
 class ImportStrategy(ClaimStrategy):

@@ -4,8 +4,9 @@ Each is a pod template (or several, for Volcano's tasks) checked by the pod and 
 rules of cci_mock.kinds.pods, plus the few rules of its own: Kubernetes' defaults as
 the documented answers show them, a selector that matches the template's labels,
 replica counts, and what an update may change as the CCI pages list it (更新Deployment.md,
-更新StatefulSet.md, 更新Job.md/替换Job.md, 更新Volcano-Job.md). Their status comes
-from lifecycle stages (stages/workloads.yaml); no controller makes their pods yet.
+更新StatefulSet.md, 更新Job.md/替换Job.md, 更新Volcano-Job.md). Their controllers
+(kinds.rollout, kinds.batch) make their pods and count their status, run by lifecycle
+stages (stages/workloads.yaml).
 Deployments and StatefulSets are also served at apps/v1beta1 (列出所有apps-v1beta1版本的API.md),
 the same objects read through the older version.
 """
@@ -13,7 +14,7 @@ the same objects read through the older version.
 from __future__ import annotations
 
 import copy
-import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -21,10 +22,19 @@ from cci_mock.core.catalog import CORE_PATCHES, Kind, ScaleMapping
 from cci_mock.core.causes import duplicate, invalid, not_supported, required
 from cci_mock.core.fields import join, path_value
 from cci_mock.core.meta import object_name
+from cci_mock.core.reconcile import Plan, View
 from cci_mock.core.strategy import Context
+from cci_mock.kinds.batch import JOB_STAMPS, job_plan, volcano_plan
 from cci_mock.kinds.pods import PodTemplateStrategy
+from cci_mock.kinds.rollout import (
+    deployment_plan,
+    replicaset_plan,
+    statefulset_plan,
+    statefulset_revision,
+)
 
 TEMPLATE = "spec.template.spec"
+Controller = Callable[[dict[str, Any], View], Plan]
 SCALE = ScaleMapping(api_version="autoscaling/v1", kind="Scale")
 CONTAINER_TYPE = {"cri.cci.io/container-type": "secure-container"}  # CCI marks its templates
 JOB_RESTART_POLICIES = ("Never", "OnFailure")
@@ -67,12 +77,16 @@ class WorkloadStrategy(PodTemplateStrategy):
 
     def __init__(self, mutable: tuple[str, ...], spec_defaults: dict[str, Any],
                  counts: tuple[str, ...] = ("spec.replicas",), selector: str = "required",
-                 path: str = TEMPLATE) -> None:
+                 path: str = TEMPLATE, controller: Controller | None = None) -> None:
         super().__init__(path)
         self.mutable_paths = mutable
         self.spec_defaults = spec_defaults
         self.counts = counts
         self.selector = selector  # "required" | "generated" (a Job's, from its uid)
+        self.controller = controller  # what makes its pods or sets (kinds.rollout, .batch)
+
+    def reconcile(self, obj: dict[str, Any], view: View) -> Plan:
+        return self.controller(obj, view) if self.controller is not None else Plan()
 
     def defaults(self, obj: dict[str, Any]) -> None:
         super().defaults(obj)
@@ -80,7 +94,8 @@ class WorkloadStrategy(PodTemplateStrategy):
         if not isinstance(spec, dict):
             return
         for name, value in self.spec_defaults.items():
-            spec.setdefault(name, copy.deepcopy(value))
+            if spec.get(name) in (None, {}):  # Go's zero struct (a protobuf body's) is unset
+                spec[name] = copy.deepcopy(value)
         template = spec.get("template")
         if isinstance(template, dict):
             meta = template.setdefault("metadata", {})
@@ -113,6 +128,8 @@ class WorkloadStrategy(PodTemplateStrategy):
 class JobStrategy(WorkloadStrategy):
     """batch/v1 Job: a selector made from the job's uid (unless manualSelector), pods
     that never restart in place, and the counts of 创建Job.md."""
+
+    condition_stamps = JOB_STAMPS
 
     def prepare_for_create(self, obj: dict[str, Any], context: Context) -> None:
         super().prepare_for_create(obj, context)
@@ -156,6 +173,9 @@ class VolcanoJobStrategy(PodTemplateStrategy):
 
     def __init__(self) -> None:
         super().__init__("spec.tasks[*].template.spec")
+
+    def reconcile(self, obj: dict[str, Any], view: View) -> Plan:
+        return volcano_plan(obj, view)
 
     def defaults(self, obj: dict[str, Any]) -> None:
         super().defaults(obj)
@@ -214,6 +234,11 @@ class VolcanoJobStrategy(PodTemplateStrategy):
         raise KeyError(function)
 
 
+class ReplicaSetStrategy(WorkloadStrategy):
+    def initial_status(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return {"replicas": 0}  # apps/v1 ReplicaSetStatus requires it (typed clients check)
+
+
 class StatefulSetStrategy(WorkloadStrategy):
     def initial_status(self, obj: dict[str, Any]) -> dict[str, Any]:
         return {"replicas": 0}  # as 创建StatefulSet.md answers
@@ -222,8 +247,7 @@ class StatefulSetStrategy(WorkloadStrategy):
         """``{revision:}``: the controller revision of the current template."""
         if function != "revision":
             raise KeyError(function)
-        template = repr(sorted((obj.get("spec") or {}).get("template", {}).items()))
-        return f"{obj['metadata']['name']}-{hashlib.sha256(template.encode()).hexdigest()[:10]}"
+        return statefulset_revision(obj)
 
 
 _META = ("metadata.labels", "metadata.annotations", "metadata.generateName")
@@ -238,7 +262,7 @@ DEPLOYMENT = Kind(
         (*_META, "spec.template", "spec.replicas", "spec.revisionHistoryLimit",
          "spec.progressDeadlineSeconds"),
         {"replicas": 1, "strategy": _ROLLING, "revisionHistoryLimit": 10,
-         "progressDeadlineSeconds": 600, "priority": 0}),
+         "progressDeadlineSeconds": 600, "priority": 0}, controller=deployment_plan),
     columns=(("Ready", "{status.readyReplicas|0}/{spec.replicas|1}"),
              ("Up-to-date", "status.updatedReplicas|0"),
              ("Available", "status.availableReplicas|0")),
@@ -251,13 +275,15 @@ STATEFULSET = Kind(
          "spec.revisionHistoryLimit", "spec.progressDeadlineSeconds"),
         # 创建StatefulSet.md answers OnDelete (upstream apps/v1: RollingUpdate)
         {"replicas": 1, "podManagementPolicy": "OrderedReady", "serviceName": "",
-         "updateStrategy": {"type": "OnDelete"}, "revisionHistoryLimit": 10, "priority": 0}),
+         "updateStrategy": {"type": "OnDelete"}, "revisionHistoryLimit": 10, "priority": 0},
+        controller=statefulset_plan),
     columns=(("Ready", "{status.readyReplicas|0}/{spec.replicas|1}"),),
     **_TEMPLATED)
 REPLICASET = Kind(
     group="apps", version="v1", kind="ReplicaSet", plural="replicasets", short_names=("rs",),
-    subresources=(), strategy=WorkloadStrategy(
-        (*_META, "spec.template", "spec.replicas", "spec.minReadySeconds"), {"replicas": 1}),
+    subresources=(), strategy=ReplicaSetStrategy(
+        (*_META, "spec.template", "spec.replicas", "spec.minReadySeconds"), {"replicas": 1},
+        controller=replicaset_plan),
     columns=(("Desired", "spec.replicas|1"), ("Current", "status.replicas|0"),
              ("Ready", "status.readyReplicas|0")),
     **_TEMPLATED)
@@ -270,7 +296,7 @@ JOB = Kind(
          "spec.activeDeadlineSeconds"),
         {"parallelism": 1, "completions": 1, "backoffLimit": 6},
         counts=("spec.parallelism", "spec.completions", "spec.backoffLimit"),
-        selector="generated"),
+        selector="generated", controller=job_plan),
     columns=(("Completions", "{status.succeeded|0}/{spec.completions|1}"),
              ("Duration", "duration(status.startTime, status.completionTime)")),
     **_TEMPLATED)

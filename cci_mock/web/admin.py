@@ -35,26 +35,62 @@ from cci_mock.harness.journal import timestamp
 from cci_mock.harness.matching import bad
 from cci_mock.web import console
 from cci_mock.web.keys import BACKEND
-from cci_mock.web.protocol import respond
+from cci_mock.web.protocol import pretty, respond
 
 log = logging.getLogger("cci_mock.admin")
 
 
 # -- state ----------------------------------------------------------------------------
 
-async def get_state(request: web.Request) -> web.Response:
+async def get_state(request: web.Request) -> web.StreamResponse:
     internals = codec.is_true(request.query.get("internals"))
-    return respond(request, state.export_state(request.app[BACKEND].registry, internals))
+    return await _send_state(request, internals)
 
 
-async def put_state(request: web.Request) -> web.Response:
+async def _send_state(request: web.Request, internals: bool) -> web.StreamResponse:
+    """The state document, streamed from the stored bytes as captured now (any size, and
+    the server keeps answering meanwhile); ``?pretty`` indents it (built whole, then)."""
+    registry = request.app[BACKEND].registry
+    if pretty(request):
+        return respond(request, state.export_state(registry, internals))
+    captured = state.capture(registry, internals)
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    for chunk in state.document_chunks(captured):
+        await response.write(chunk)
+    await response.write_eof()
+    return response
+
+
+async def put_state(request: web.Request) -> web.StreamResponse:
+    """Replace the state. The body is not bound by the API's body limit (an export of any
+    size comes back in) but by ``Config.max_state_bytes``; it is decoded and checked in a
+    thread, then swapped in at once: a bad document changes nothing."""
     media = codec.media_type(request.headers.get("Content-Type"))
     if media not in codec.JSON_TYPES:
         raise errors.unsupported_media_type(media, ["application/json"])
-    document = codec.decode_body(await request.read(), media)
     backend = request.app[BACKEND]
-    backend.import_state(document)
-    return respond(request, state.export_state(backend.registry, internals=False))
+    raw = await _read_all(request, backend.config.max_state_bytes)
+    prepared = await asyncio.to_thread(_prepare, backend.registry, raw)
+    backend.replace_state(prepared)
+    return await _send_state(request, internals=False)
+
+
+def _prepare(registry: Any, raw: bytes) -> state.Prepared:
+    return state.prepare(registry, state.decode_document(raw))
+
+
+async def _read_all(request: web.Request, limit: int) -> bytes:
+    """The whole body, read past the app's client_max_size, up to ``limit`` bytes (413)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise errors.too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise errors.too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def post_reset(request: web.Request) -> web.Response:
@@ -73,20 +109,34 @@ async def _close_durable(app: web.Application) -> None:
 
 
 async def _snapshots(app: web.Application) -> AsyncIterator[None]:
-    """Periodic snapshots while serving, and a final one on shutdown."""
+    """Periodic snapshots while serving (written in a thread), and a final one on
+    shutdown; never before the snapshot file was read (a start that failed to read it
+    must not replace it with an empty state)."""
     backend = app[BACKEND]
     config, registry = backend.config, backend.registry
     task = None
     if config.snapshot_interval and config.snapshot_interval > 0:
-        task = asyncio.create_task(state.save_every(registry, config.snapshot,
-                                                    config.snapshot_interval))
+        task = asyncio.create_task(_save_every(backend))
     yield
     if task is not None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    state.save(registry, config.snapshot)
-    log.info("state saved to snapshot %s", config.snapshot)
+    if backend.snapshot_ready:
+        state.save(registry, config.snapshot)
+        log.info("state saved to snapshot %s", config.snapshot)
+
+
+async def _save_every(backend: Any) -> None:
+    config = backend.config
+    while True:
+        await asyncio.sleep(config.snapshot_interval)
+        if not backend.snapshot_ready:
+            continue
+        try:
+            await state.save_in_thread(backend.registry, config.snapshot)
+        except OSError as error:  # a full disk must not kill the server
+            log.error("could not write snapshot %s: %s", config.snapshot, error)
 
 
 # -- fault rules ----------------------------------------------------------------------
@@ -195,7 +245,10 @@ async def advance_clock(request: web.Request) -> web.Response:
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise bad(f'the body must be {{"seconds": N}} with N >= 0, not {document!r}')
     backend = request.app[BACKEND]
-    backend.advance(seconds)
+    try:
+        backend.advance(seconds)
+    except ValueError as error:  # beyond the clock's range
+        raise bad(str(error)) from None
     return respond(request, _clock(backend))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
-from cci_mock.core import codec, errors
+from cci_mock.core import codec, errors, protobuf
 from cci_mock.core.catalog import Kind
 from cci_mock.harness import answers
 from cci_mock.harness.fault_rules import NO_BODY
@@ -132,7 +132,11 @@ async def created_name(request: web.Request) -> str | None:
     if not request.body_exists:
         return None
     try:
-        body = json.loads(await request.read())
+        raw = await request.read()
+        if codec.media_type(request.headers.get("Content-Type")) == protobuf.MEDIA_TYPE:
+            body = protobuf.decode(raw)  # kubectl's generators
+        else:
+            body = json.loads(raw)
         meta = body.get("metadata") or {}
         return meta.get("name") or meta.get("generateName") or None
     except (ValueError, AttributeError, TypeError):

@@ -12,13 +12,15 @@ journal -> errors -> auth -> faults -> (router, handler).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
-from cci_mock.core import codec, errors
+from cci_mock.core import codec, errors, protobuf
 from cci_mock.core.clock import monotonic
 from cci_mock.harness.durable import DurableLogError
 from cci_mock.harness.faults import DELAY_HEADER, FAULT_HEADER, header_rule
@@ -37,53 +39,55 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # -- journal --------------------------------------------------------------------------
 
-def _query(request: web.Request) -> dict[str, str | list[str]]:
-    query: dict[str, str | list[str]] = {}
-    for key in request.query:
-        values = request.query.getall(key)
-        query[key] = values[0] if len(values) == 1 else values
-    return query
-
-
-async def _entry(request: web.Request, status: int | None, started: float) -> dict[str, Any]:
+def _entry_maker(request: web.Request, status: int | None, started: float,
+                 sent: bytes | None) -> Callable[[], dict[str, Any]]:
+    """The entry of one request, as a function: the raw facts are taken now (references,
+    no copies), the dict is made only when the journal is read."""
     route = route_of(request)
-    kind = route.kind
     network = request.get(NETWORK_KEY)
-    return {
-        "time": timestamp(request.app[BACKEND].clock.now()),
-        "method": request.method,
-        "path": request.path,
-        "query": _query(request),
-        "kind": kind.kind if kind else None,
-        "resource": kind.key if kind else None,
-        "verb": route.verb,
-        "namespace": route.namespace,
-        "name": await _name(request, network),
-        "subresource": route.subresource,
-        "status": None if network in ("abort", "hang") else status,
-        "fault": request.get(FAULT_KEY),
-        "identity": _identity(request),
-        "network": network,
-        "request_size": request.content_length or 0,
-        "duration_ms": round((monotonic() - started) * 1000, 3),
-        "headers": redact(request.headers),
-    }
+    now = request.app[BACKEND].clock.now()
+    method, path, query, headers = request.method, request.path, request.query, request.headers
+    fault, principal = request.get(FAULT_KEY), request.get(PRINCIPAL)
+    size, duration = request.content_length or 0, monotonic() - started
+
+    def make() -> dict[str, Any]:
+        kind = route.kind
+        name = route.name
+        if route.verb == "create" and network is None:
+            name = _created_name(sent)
+        return {
+            "time": timestamp(now),
+            "method": method,
+            "path": path,
+            "query": {key: values[0] if len(values) == 1 else values
+                      for key in query for values in [query.getall(key)]},
+            "kind": kind.kind if kind else None,
+            "resource": kind.key if kind else None,
+            "verb": route.verb,
+            "namespace": route.namespace,
+            "name": name,
+            "subresource": route.subresource,
+            "status": None if network in ("abort", "hang") else status,
+            "fault": fault,
+            "identity": getattr(principal, "user_name", None),  # a name, never a secret
+            "network": network,
+            "request_size": size,
+            "duration_ms": round(duration * 1000, 3),
+            "headers": redact(headers),
+        }
+
+    return make
 
 
-def _identity(request: web.Request) -> str | None:
-    """Which user called (its name, never a secret); None before authentication."""
-    principal = request.get(PRINCIPAL)
-    return getattr(principal, "user_name", None)
-
-
-async def _name(request: web.Request, network: str | None) -> str | None:
-    """As for fault rules, a create is named by its body (already read, so cheap); not
-    read after a broken connection, where the body may never come."""
-    if network is not None:
-        return route_of(request).name
+def _created_name(sent: bytes | None) -> str | None:
+    """The name a create asked for: it is in the body, not the path."""
+    if not sent:
+        return None
     try:
-        return await injected.name_of(request)
-    except Exception:  # a body the client never finished sending: no name
+        body = protobuf.decode(sent) if sent[:4] == protobuf.MAGIC else json.loads(sent)
+        meta = body.get("metadata") or {}
+        return meta.get("name") or meta.get("generateName") or None
+    except (ValueError, AttributeError, TypeError, RecursionError):
         return None
 
 
@@ -105,9 +109,9 @@ async def journal_middleware(request: web.Request,
         status = exc.status
         raise
     finally:  # a cancelled request (client gone during a delay) is recorded with status null
-        entry = await _entry(request, status, started)
-        request.app[BACKEND].journal.record(entry, *await _bodies(request, response,
-                                                                  entry["network"]))
+        sent, answered = await _bodies(request, response, request.get(NETWORK_KEY))
+        request.app[BACKEND].journal.record(
+            _entry_maker(request, status, started, sent[0] if sent else None), sent, answered)
 
 
 async def _bodies(request: web.Request, response: web.StreamResponse | None,
@@ -133,7 +137,8 @@ def _translate(exc: web.HTTPException, request: web.Request) -> errors.ApiError:
     if exc.status == 404:
         return errors.path_not_found()
     if exc.status == 405:
-        return errors.method_not_allowed(request.method)
+        allowed = getattr(exc, "allowed_methods", ()) or ()
+        return errors.method_not_allowed(request.method, sorted(allowed))
     if exc.status == 413:
         return errors.too_large(request.app[BACKEND].config.max_body_bytes)
     return errors.ApiError(exc.status, exc.reason or exc.text or "request failed")
@@ -150,6 +155,10 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return error_response(_translate(exc, request), indent)
+    except RequestPayloadError:  # a body whose Content-Encoding does not decode
+        return error_response(errors.bad_request(
+            "the request body could not be read: it does not decode as its Content-Encoding "
+            "says, or it ended early"), indent)
     except Exception:  # the server itself broke: log it, answer a Status, keep serving
         log.exception("unexpected error on %s %s", request.method, request.path)
         return error_response(errors.internal("the mock failed to handle this request"), indent)

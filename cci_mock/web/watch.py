@@ -11,6 +11,15 @@ server shuts down.
 A client that leaves (``kubectl get -w`` ended, curl interrupted) is the normal end of
 a watch, not an error: the write that finds the connection gone ends the stream
 quietly, and the journal records the 200 that was sent and how long the watch lasted.
+
+A client that stays but stops reading cannot make the server buffer without bound:
+the socket's buffer stops growing at aiohttp's high-water mark (the writer waits),
+and the events waiting for it are at most :data:`MAX_QUEUED`. When that many are
+waiting, or one write has waited :data:`WRITE_STALL` seconds for the client to read,
+the watch ends as the apiserver ends a watch that fell behind: an ERROR event with a
+410 Expired Status (list again, then watch), then the end of the stream; the
+connection is dropped if even that cannot be sent within :data:`CLOSE_GRACE` seconds.
+``timeoutSeconds`` is at most :data:`MAX_TIMEOUT` (a 400 above it, or below 0).
 """
 
 from __future__ import annotations
@@ -25,11 +34,18 @@ from cci_mock.core import codec, errors, fields
 from cci_mock.core.catalog import Kind
 from cci_mock.core.registry import Registry
 from cci_mock.web import tables
-from cci_mock.web.protocol import wants_table
+from cci_mock.web.protocol import object_view
 
 POLL = 0.25  # seconds between checks that a watching client is still there
+DEFAULT_TIMEOUT = 1800  # seconds a watch lasts without timeoutSeconds
+MAX_TIMEOUT = 86_400  # timeoutSeconds above a day is refused (400)
+MAX_QUEUED = 10_000  # events waiting for one watcher (the store's history holds as many)
+WRITE_STALL = 10.0  # seconds one write may wait for the client to read
+CLOSE_GRACE = 2.0  # seconds to hand a watcher that fell behind its ERROR event
+GUARD_FROM = 32 * 1024  # bytes in the socket's buffer from which a write may wait
 Event = tuple[str, dict[str, Any]]
 END: Event = ("END", {})  # put on a subscription's queue when the server shuts down
+BEHIND: Event = ("BEHIND", {})  # put there when more than MAX_QUEUED events wait
 WATCHES = web.AppKey("watches", set)
 
 
@@ -43,6 +59,7 @@ class Subscription:
         self.by_label = fields.label_selector(label_selector)
         self.by_field = fields.field_selector(field_selector)
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        self.behind = False  # more than MAX_QUEUED events waited: nothing more is queued
         self.store.listeners.append(self._on_change)
 
     def wants(self, key: str, obj: dict[str, Any]) -> bool:
@@ -54,8 +71,15 @@ class Subscription:
                     or (self.by_field and not self.by_field(obj)))
 
     def _on_change(self, event: str, key: str, obj: dict[str, Any]) -> None:
-        if self.wants(key, obj):
-            self.queue.put_nowait((event, obj))
+        if self.behind or not self.wants(key, obj):
+            return
+        if self.queue.qsize() >= MAX_QUEUED:  # the watcher fell behind: let go of its events
+            self.behind = True
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(BEHIND)
+            return
+        self.queue.put_nowait((event, obj))
 
     def since(self, revision: int) -> list[Event] | None:
         events = self.store.events_since(revision)
@@ -64,7 +88,8 @@ class Subscription:
         return [(event, obj) for event, key, obj in events if self.wants(key, obj)]
 
     def close(self) -> None:
-        self.store.listeners.remove(self._on_change)
+        if self._on_change in self.store.listeners:
+            self.store.listeners.remove(self._on_change)
 
     def end(self) -> None:
         self.queue.put_nowait(END)
@@ -90,19 +115,20 @@ def _revision(text: str | None) -> int | None:
         raise errors.bad_request(f"resourceVersion must be an integer, not {text!r}") from None
 
 
-def _encoder(kind: Kind, registry: Registry, as_table: bool) -> Callable[[str, dict], bytes]:
+def _encoder(kind: Kind, registry: Registry, view: str | None) -> Callable[[str, dict], bytes]:
     """One WatchEvent per line; for kubectl (as=Table) each object is a one-row Table
-    whose column definitions come with the first event only, as the apiserver sends them."""
+    whose column definitions come with the first event only, as the apiserver sends them;
+    metadata clients (as=PartialObjectMetadata) get each object's metadata."""
     headers_sent = False
 
     def encode(event: str, obj: dict[str, Any]) -> bytes:
         nonlocal headers_sent
-        if as_table and event != "ERROR":
-            table = tables.table(kind, [obj], registry.clock.now(), None)
-            if headers_sent:
-                table["columnDefinitions"] = []
+        if view and event != "ERROR":
+            shown = tables.view(view, kind, [obj], registry.clock.now(), None)
+            if headers_sent and view == "Table":
+                shown["columnDefinitions"] = []
             headers_sent = True
-            obj = table
+            obj = shown
         return codec.dumps({"type": event, "object": obj}) + b"\n"
 
     return encode
@@ -112,6 +138,7 @@ async def stream(request: web.Request, registry: Registry, kind: Kind,
                  namespace: str | None, timeout: float) -> web.StreamResponse:
     query = request.query
     revision = _revision(query.get("resourceVersion"))
+    view = object_view(request, collection=False)  # a 406 before anything subscribes
     if namespace is not None:
         registry.require_namespace(kind, namespace)  # a 404 before any stream starts
     subscription = Subscription(registry, kind, namespace, query.get("labelSelector"),
@@ -123,26 +150,79 @@ async def stream(request: web.Request, registry: Registry, kind: Kind,
         first = [("ADDED", obj) for obj in listed["items"]]
     else:
         first = subscription.since(revision)
-    encode = _encoder(kind, registry, wants_table(request))
+    encode = _encoder(kind, registry, view)
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     open_watches = request.app.get(WATCHES, set())
     open_watches.add(subscription)
+    behind = False
     try:
         await response.prepare(request)
         if first is None:
             expired = errors.ApiError(410, f"too old resource version: {revision}", reason="Expired")
-            await response.write(encode("ERROR", expired.body()))
+            await _send(request, response, encode("ERROR", expired.body()))
         else:
             for event, obj in first:
-                await response.write(encode(event, obj))
+                await _send(request, response, encode(event, obj))
             await _live(request, response, subscription, encode, timeout)
-        await response.write_eof()
     except ConnectionResetError:  # the client left: the normal end of a watch
-        pass
+        return response
+    except TimeoutError:  # the client stopped reading: it gets a 410 if it ever reads again
+        behind = True
     finally:
         open_watches.discard(subscription)
         subscription.close()
+    await _finish(request, response, encode if behind else None)
     return response
+
+
+def timeout_of(request: web.Request) -> int:
+    """``timeoutSeconds``: DEFAULT_TIMEOUT when absent or 0, a 400 outside 0..MAX_TIMEOUT."""
+    text = request.query.get("timeoutSeconds")
+    if text in (None, "", "0"):
+        return DEFAULT_TIMEOUT
+    value = int(text) if text.isascii() and text.isdigit() and len(text) <= 19 else -1
+    if not 0 <= value <= MAX_TIMEOUT:
+        raise errors.bad_request(f"timeoutSeconds must be an integer from 0 to {MAX_TIMEOUT}, "
+                                 f"not {text[:40]!r}")
+    return value or DEFAULT_TIMEOUT
+
+
+def _backed_up(request: web.Request, adding: int = 0) -> bool:
+    """Could a write of ``adding`` bytes wait for the client to read (the socket's buffer
+    near aiohttp's high-water mark)?"""
+    transport = request.transport
+    return transport is not None and transport.get_write_buffer_size() + adding >= GUARD_FROM
+
+
+async def _send(request: web.Request, response: web.StreamResponse, data: bytes) -> None:
+    """Write one event; a write that would wait for a client that reads no more raises
+    TimeoutError after WRITE_STALL seconds (checking costs nothing while it keeps up)."""
+    if _backed_up(request, len(data)):
+        await asyncio.wait_for(response.write(data), WRITE_STALL)
+    else:
+        await response.write(data)
+
+
+async def _finish(request: web.Request, response: web.StreamResponse,
+                  behind: Callable[[str, dict], bytes] | None) -> None:
+    """End the stream; a watch whose client fell behind (``behind``: its encoder) first
+    gets an ERROR event (410 Expired), as the apiserver ends one. A client that does not
+    take even that within CLOSE_GRACE seconds has its connection dropped."""
+    try:
+        if behind is not None:
+            error = errors.ApiError(410, "the watch fell behind: the client did not read its "
+                                         "events in time; list again, then watch",
+                                    reason="Expired")
+            await asyncio.wait_for(response.write(behind("ERROR", error.body())), CLOSE_GRACE)
+        if _backed_up(request):
+            await asyncio.wait_for(response.write_eof(), CLOSE_GRACE)
+        else:  # in this task: the journal records the watch before its client reads on
+            await response.write_eof()
+    except ConnectionResetError:
+        pass
+    except TimeoutError:
+        if request.transport is not None:
+            request.transport.abort()
 
 
 async def _live(request: web.Request, response: web.StreamResponse, subscription: Subscription,
@@ -158,4 +238,6 @@ async def _live(request: web.Request, response: web.StreamResponse, subscription
             continue
         if event == END[0]:
             return
-        await response.write(encode(event, obj))
+        if event == BEHIND[0]:
+            raise TimeoutError  # more than MAX_QUEUED events waited for this client
+        await _send(request, response, encode(event, obj))

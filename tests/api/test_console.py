@@ -1,6 +1,6 @@
 """The console's page and the admin routes it reads: `/` and `/_mock/` (HTML, or an index
-for JSON clients), static files, the clock, kinds, info, `?pretty`, the state export's
-internals, and the guidance in the 415 for protobuf bodies."""
+for JSON clients), static files, the clock, kinds, info, `?pretty` and the state export's
+internals (protobuf bodies, once refused here, are accepted: tests/api/test_wire_protobuf.py)."""
 
 from __future__ import annotations
 
@@ -96,13 +96,6 @@ async def test_an_import_without_internals_never_repeats_a_uid(client, ns, mxjob
             "namespace.kubernetes.io/flavor": "general-computing"}}})
         made.append((await response.json())["metadata"]["uid"])
     assert not held & set(made)
-
-
-async def test_protobuf_bodies_are_refused_with_what_to_do(client):
-    response = await client.post(NAMESPACES, data=b"k8s\x00\n",
-                                 headers={"Content-Type": "application/vnd.kubernetes.protobuf"})
-    assert response.status == 415
-    assert "kubectl create -f" in (await response.json())["message"]
 
 
 async def test_the_consoles_own_listing_is_neither_journaled_nor_faulted(client, ns):

@@ -9,41 +9,14 @@ import random
 
 import pytest
 
-from support import MXJOBS, NAMESPACES, namespace_body
+from support import MXJOBS, NAMESPACES, mutate_json, namespace_body
 
 ODD_VALUES = [None, True, 0, -1, 2**70, 1.5, "", "x" * 300, "Ünïcode", [], [1, "a"], {},
               {"nested": {"deep": [None]}}, "250m", "-1Gi", "../..", "a/b", "\x00"]
 
 
-def paths(value, prefix=()):
-    """Every path into a JSON document."""
-    yield prefix
-    if isinstance(value, dict):
-        for key, child in value.items():
-            yield from paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from paths(child, (*prefix, index))
-
-
 def mutate(body: dict, rng: random.Random) -> dict:
-    body = copy.deepcopy(body)
-    for _ in range(rng.randint(1, 3)):
-        candidates = [p for p in paths(body) if p]
-        if not candidates:
-            break
-        path = rng.choice(candidates)
-        parent = body
-        for step in path[:-1]:
-            parent = parent[step]
-        action = rng.random()
-        if action < 0.6:
-            parent[path[-1]] = copy.deepcopy(rng.choice(ODD_VALUES))
-        elif action < 0.8 and isinstance(parent, dict):
-            del parent[path[-1]]
-        elif isinstance(parent, dict):
-            parent["unexpected" + str(rng.randint(0, 9))] = rng.choice(ODD_VALUES)
-    return body
+    return mutate_json(copy.deepcopy(body), rng, ODD_VALUES)
 
 
 @pytest.mark.inprocess_only

@@ -112,7 +112,7 @@ def test_get_pods_with_kubectls_columns_and_logs(cci_mock):
     assert result.returncode == 0, result.stderr
     header, row = result.stdout.splitlines()
     assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
-    assert row.split()[:4] == ["pod-test", "0/1", "Pending", "0"]
+    assert row.split()[:4] == ["pod-test", "0/1", "ContainerCreating", "0"]
     pending = kubectl(cci_mock, "-n", "apps", "logs", "pod-test")
     assert pending.returncode != 0 and "waiting to start" in pending.stderr
     cci_mock.advance(10)  # scheduled, then running 3 s later: 8 lines by now

