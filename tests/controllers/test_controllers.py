@@ -69,7 +69,7 @@ class World:
 
 @pytest.fixture
 def world():
-    with freeze_time(START):
+    with freeze_time(START, ignore=["_pytest"]):
         yield World()
 
 
@@ -214,6 +214,49 @@ def test_a_never_ready_deployment_never_becomes_available(world):
     pods = world.all("pods")
     assert {p["status"]["phase"] for p in pods} == {"Running"}
     assert all(p["metadata"]["annotations"]["cci-mock.io/never-ready"] == "true" for p in pods)
+
+
+# -- a pod's fate -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("annotations", "policy", "phase", "state", "restarts"), [
+    ({}, "Never", "Succeeded", {"terminated": ("Completed", 0)}, 0),
+    ({}, "Always", "Running", {"running": None}, 0),
+    ({"run-seconds": "4"}, "Never", "Succeeded", {"terminated": ("Completed", 0)}, 0),
+    ({"run-seconds": "4"}, "Always", "Running", {"waiting": ("CrashLoopBackOff", None)}, 1),
+    ({"fail-after-seconds": "4"}, "Never", "Failed", {"terminated": ("Error", 1)}, 0),
+    ({"fail-after-seconds": "4"}, "OnFailure", "Running", {"waiting": ("CrashLoopBackOff", None)},
+     1),
+    ({"oom-after-seconds": "4"}, "Never", "Failed", {"terminated": ("OOMKilled", 137)}, 0),
+    ({"never-ready": "true"}, "Always", "Running", {"running": None}, 0),
+    ({"image-pull-error": "true"}, "Always", "Pending", {"waiting": ("ImagePullBackOff", None)},
+     0),
+])
+def test_annotations_choose_a_pods_fate(world, annotations, policy, phase, state, restarts):
+    body = request_body("create-pods.json")
+    body["spec"]["restartPolicy"] = policy
+    body["metadata"]["annotations"] = {f"cci-mock.io/{k}": v for k, v in annotations.items()}
+    world.create("pods", body)
+    world.advance(15)  # started at +3, ended at +7 or +13 where it ends
+    status = world.get("pods", "pod-test")["status"]
+    record = status["containerStatuses"][0]
+    assert (status["phase"], record["restartCount"]) == (phase, restarts)
+    (name, expected), = state.items()
+    got = record["state"][name]
+    if expected is not None:
+        reason, code = expected
+        assert got["reason"] == reason and got.get("exitCode") == code
+    ready = {c["type"]: c["status"] for c in status["conditions"]}["Ready"]
+    assert ready == ("True" if phase == "Running" and name == "running"
+                     and "never-ready" not in annotations else "False")
+
+
+def test_a_pod_fails_past_its_active_deadline(world):
+    body = request_body("create-pods.json")
+    body["spec"]["activeDeadlineSeconds"] = 5
+    world.create("pods", body)
+    world.advance(5)
+    status = world.get("pods", "pod-test")["status"]
+    assert (status["phase"], status["reason"]) == ("Failed", "DeadlineExceeded")
 
 
 # -- StatefulSet -----------------------------------------------------------------------
@@ -420,6 +463,21 @@ def test_a_kubeflow_job_fails_past_its_deadline(world):
     assert world.all("pods") == []  # CCI's cleanPodPolicy default: Running
 
 
+def test_a_kubeflow_job_fails_when_restarts_reach_its_backoff_limit(world):
+    body = worker_mxjob("train", NS, replicas=1)
+    body["metadata"]["annotations"] = {"cci-mock.io/fail-after-seconds": "1"}
+    body["spec"]["runPolicy"] = {"backoffLimit": 2}
+    body["spec"]["mxReplicaSpecs"]["Worker"]["restartPolicy"] = "OnFailure"
+    world.create("mxjob", body)
+    world.advance(4)  # started at +3, failed at +4: one restart
+    assert world.get("mxjob", "train")["status"]["conditions"][-1]["type"] == "Running"
+    world.advance(11)  # restarted at +14, failed at +15: two
+    job = world.get("mxjob", "train")
+    assert job["status"]["conditions"][-1]["message"] == \
+        "Job train has failed because it has reached the specified backoff limit"
+    assert world.all("pods") == []  # cleanPodPolicy Running: the restarting pod goes
+
+
 def test_an_exit_code_replica_is_made_again_after_an_oom_kill(world):
     body = worker_mxjob("train", NS, replicas=1)
     body["spec"]["mxReplicaSpecs"]["Worker"]["restartPolicy"] = "ExitCode"
@@ -479,7 +537,7 @@ def test_events_count_up_and_are_served_per_namespace(world):
 
 
 def test_instant_runs_everything_at_once_and_frozen_nothing():
-    with freeze_time(START):
+    with freeze_time(START, ignore=["_pytest"]):
         instant = World("instant")
         instant.create("jobs.batch", job(completions=2))
         instant.create("mxjob", load_example("mxjob-create-request.json"))
@@ -495,7 +553,7 @@ def test_instant_runs_everything_at_once_and_frozen_nothing():
 
 def test_children_are_the_same_for_the_same_seed():
     def run():
-        with freeze_time(START):
+        with freeze_time(START, ignore=["_pytest"]):
             world = World(seed=7)
             world.create("deploy", deployment(3))
             world.advance(3)
@@ -567,7 +625,7 @@ def test_children_are_in_the_durable_log(tmp_path):
     from cci_mock.harness.backend import Backend
 
     config = Config(lifecycle="default", state_dir=str(tmp_path / "state"))
-    with freeze_time(START):
+    with freeze_time(START, ignore=["_pytest"]):
         backend = Backend(config)
         backend.load_initial_state()
         registry = backend.registry
