@@ -182,7 +182,8 @@ class Connection(RequestHandler):
         self.logger.debug("bad request from %s: %s", request.remote, exc)
         if isinstance(exc, LineTooLong):
             error = errors.ApiError(431, "a request header line (or the request line) is "
-                                         "longer than 8190 bytes", reason="", error_code="")
+                                         "longer than 8190 bytes",
+                                    reason="RequestHeaderFieldsTooLarge", error_code="")
         else:
             error = errors.bad_request(f"the request could not be read: "
                                        f"{getattr(exc, 'message', '') or exc}")

@@ -138,7 +138,9 @@ class Lifecycle:
         self._watchers.clear()
         self.events.reset()
         for key in self.stages:
-            for obj in list(self.registry.store.items(key)):
+            # one decoded object at a time (items() reads from a snapshot of the bytes):
+            # holding 100k decoded objects at once made the collector walk them over and over
+            for obj in self.registry.store.items(key):
                 self._on_change("MODIFIED", key, obj)
 
     # -- applying -----------------------------------------------------------------

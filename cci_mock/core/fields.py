@@ -74,6 +74,8 @@ def label_selector(text: str | None) -> Predicate | None:
 
     def matches(obj: dict[str, Any]) -> bool:
         labels = (obj.get("metadata") or {}).get("labels") or {}
+        if not isinstance(labels, dict):  # a kind without a schema may store anything
+            labels = {}
         return all(req(labels) for req in requirements)
 
     return matches
@@ -107,6 +109,8 @@ def path_value(obj: Any, path: str) -> Any:
         index = None
         if part.endswith("]") and "[" in part:
             part, raw = part[:-1].split("[", 1)
+            if not raw.lstrip("-").isdigit():
+                return None  # a selector's own path (status.conditions[x]): nothing there
             index = int(raw)
         obj = obj.get(part) if isinstance(obj, dict) else None
         if index is not None:

@@ -34,18 +34,36 @@ Recorder = Callable[[int, str, str, str, str, bytes | None], None]
 HISTORY = 10_000  # changes kept for watches that resume from a resourceVersion
 
 
+_wide = False  # has any stored object needed the json module (integers beyond 64 bits)?
+
+
 def encode(obj: Obj) -> bytes:
     """The stored form of an object: compact JSON."""
+    global _wide
     try:
         return orjson.dumps(obj)
     except TypeError:  # integers beyond 64 bits: the json module writes them exactly
+        _wide = True
         return dumps(obj)
 
 
+def wide() -> bool:
+    """Has an object needing exact big-integer reading been stored (by this process)?"""
+    return _wide
+
+
+def mark_wide() -> None:
+    global _wide
+    _wide = True
+
+
 def decode(raw: bytes) -> Obj:
-    """orjson reads integers beyond 64 bits as floats: bytes that may hold one (a run of
-    20 digits or more, rare) go through the json module, which reads them exactly."""
-    return json.loads(raw) if _LONG_DIGITS.search(raw) else orjson.loads(raw)
+    """orjson reads integers beyond 64 bits as floats. Bytes orjson wrote hold none; once
+    an object needed the json module (rare: hostile or odd input), bytes that may hold
+    such an integer (a run of 20 digits) are read by the json module, exactly."""
+    if _wide and _LONG_DIGITS.search(raw):
+        return json.loads(raw)
+    return orjson.loads(raw)
 
 
 _LONG_DIGITS = re.compile(rb"[0-9]{20}")
@@ -253,9 +271,12 @@ class Store:
                     yield key, namespace, name, raw
 
     def load_raw(self, resources: dict[str, dict[str, dict[str, bytes]]],
-                 revision: int) -> None:
+                 revision: int, wide: bool = False) -> None:
         """Replace everything with stored bytes as they are (a durable log's recovery:
-        nothing to decode)."""
+        nothing to decode). ``wide``: some bytes may hold integers beyond 64 bits (the
+        process that stored them said so, see :func:`wide`)."""
+        if wide:
+            mark_wide()
         self._data = resources
         self._order.clear()
         self._joined.clear()

@@ -19,6 +19,7 @@ from cci_mock.core import errors
 from cci_mock.core.catalog import Catalog
 from cci_mock.core.clock import Clock, monotonic
 from cci_mock.core.registry import Registry
+from cci_mock.core.store import wide as store_wide
 from cci_mock.core.tenant import Tenant
 from cci_mock.harness import seed, state
 from cci_mock.harness.durable import DurableLog, DurableLogError
@@ -49,7 +50,8 @@ class Backend:
         self.baseline: dict[str, Any] | None = None
         self.snapshot_ready = False  # the --snapshot file was read (or absent): it may be written
         self._tick_failed_at = -1e9  # when a failing lifecycle stage was last logged
-        self.durable: DurableLog | None = None  # the write-ahead log of --state-dir  # what a reset returns to (seed fixtures)
+        self.durable: DurableLog | None = None
+        self._wide_noted = False  # the write-ahead log of --state-dir  # what a reset returns to (seed fixtures)
 
     def _open_identities(self) -> Identities:
         """No identities declared: the generated tenant is the one account."""
@@ -114,7 +116,8 @@ class Backend:
             raise ValueError(f"state dir {path}: {error}") from None
         store, registry = self.registry.store, self.registry
         if recovered.revision:
-            store.load_raw(recovered.objects, recovered.revision)
+            store.load_raw(recovered.objects, recovered.revision,
+                           wide=bool(recovered.meta.get("wide")))
             registry.clock.reset()
             offset = float(recovered.meta.get("clockOffsetSeconds") or 0)
             if offset > registry.clock.offset_seconds():
@@ -126,7 +129,7 @@ class Backend:
         self.durable = durable
         if not recovered.revision:
             self._record_all()
-        store.recorder = durable.record
+        store.recorder = self._record
 
     def _record_all(self, gone: list[tuple[str, str, str]] = ()) -> None:
         """Write a whole new state to the log: what went, then everything stored."""
@@ -138,7 +141,21 @@ class Backend:
             durable.record(revision, "DELETED", key, namespace, name, None)
         for key, namespace, name, raw in store.entries():
             durable.record(revision, "ADDED", key, namespace, name, raw)
-        durable.set_meta({"clockOffsetSeconds": self.registry.clock.offset_seconds()})
+        durable.set_meta(self._meta())
+
+    def _record(self, revision: int, event: str, key: str, namespace: str, name: str,
+                raw: bytes | None) -> None:
+        durable = self.durable
+        assert durable is not None
+        durable.record(revision, event, key, namespace, name, raw)
+        if store_wide() and not self._wide_noted:  # a restart must read such bytes exactly
+            self._wide_noted = True
+            durable.set_meta(self._meta())
+
+    def _meta(self) -> dict[str, Any]:
+        """What the log keeps besides objects: the clock, and whether some stored bytes
+        hold integers beyond 64 bits."""
+        return {"clockOffsetSeconds": self.registry.clock.offset_seconds(), "wide": store_wide()}
 
     def _stored_idents(self) -> list[tuple[str, str, str]]:
         return [(key, ns, name) for key, ns, name, _ in self.registry.store.entries()]
@@ -184,7 +201,7 @@ class Backend:
         """Move the mock's clock forward and apply what fell due; returns the new now."""
         self.lifecycle.advance(seconds)
         if self.durable is not None:
-            self.durable.set_meta({"clockOffsetSeconds": self.registry.clock.offset_seconds()})
+            self.durable.set_meta(self._meta())
         return self.registry.clock.now()
 
     def import_state(self, document: Any) -> None:
