@@ -47,8 +47,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import jsonschema
 import jsonschema_rs
 
 from cci_mock.core.causes import (
@@ -91,15 +91,17 @@ class ValidationResult:
         return "strict decoding error: " + ", ".join(f'unknown field "{p}"' for p in self.unknown)
 
 
-_COMPILED: dict[tuple[str, float], jsonschema.protocols.Validator] = {}
+_COMPILED: dict[tuple[str, float], Any] = {}
 
 
-def _compile(path: Path) -> jsonschema.protocols.Validator:
+def _compile(path: Path) -> Any:
     """Load, ``check_schema`` and compile one schema file; cached per (path, mtime)."""
     cache_key = (str(path), path.stat().st_mtime)
     compiled = _COMPILED.get(cache_key)
     if compiled is None:
         schema = json.loads(path.read_text(encoding="utf-8"))
+        import jsonschema  # lazy (~80 ms): only an invalid body needs its detailed walk
+
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
         cls.check_schema(schema)
         compiled = _COMPILED[cache_key] = cls(schema)
@@ -118,7 +120,7 @@ class Validator:
     def __init__(self, schema_dir: Path | str | None, *, eager: bool = False):
         directory = Path(schema_dir) if schema_dir is not None else None
         self._paths = {p.stem: p for p in sorted(directory.glob("*.json"))} if directory else {}
-        self._validators: dict[str, jsonschema.protocols.Validator] = {}
+        self._validators: dict[str, Any] = {}
         self._fast_validators: dict[str, jsonschema_rs.Draft7Validator] = {}
         if eager:
             for kind in self._paths:
