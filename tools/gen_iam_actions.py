@@ -22,6 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from cci_mock.harness.iam.actions import derive_action  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generated_files import write_or_check  # noqa: E402
+
 SHARED = ROOT.parent / "shared"
 OUT = ROOT / "cci_mock" / "harness" / "iam" / "actions.json"
 
@@ -139,15 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     args = parser.parse_args(argv)
     text = render(build(args.shared))
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.exists() else ""
-        if current != text:
-            print(f"{args.out} is stale: run tools/gen_iam_actions.py", file=sys.stderr)
-            return 1
-        return 0
-    args.out.write_text(text, encoding="utf-8")
-    print(f"wrote {args.out} ({len(json.loads(text)['routes'])} routes)")
-    return 0
+    return write_or_check(args.out, text, args.check, "tools/gen_iam_actions.py", f"{len(json.loads(text)['routes'])} routes")
 
 
 if __name__ == "__main__":
