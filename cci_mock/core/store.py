@@ -116,17 +116,7 @@ class Store:
 
     def raw_items(self, key: str, namespace: str | None = None) -> list[bytes]:
         """Stored bytes of one resource, in (namespace, name) order."""
-        by_ns = self._data.get(key)
-        if not by_ns:
-            return []
-        if namespace is not None:
-            objects = by_ns.get(namespace)
-            return [objects[n] for n in self._names(key, namespace)] if objects else []
-        out: list[bytes] = []
-        for ns in sorted(by_ns):
-            objects = by_ns[ns]
-            out.extend(objects[n] for n in self._names(key, ns))
-        return out
+        return self.raw_page(key, namespace)[0]
 
     def raw_page(self, key: str, namespace: str | None, after: tuple[str, str] | None = None,
                  limit: int | None = None) -> tuple[list[bytes], tuple[str, str] | None]:

@@ -129,17 +129,19 @@ def target_of(request: web.Request, kind: Kind | None, verb: str | None,
 async def created_name(request: web.Request) -> str | None:
     """The name a create asks for (it is in the body, not the path). aiohttp caches the
     body, so the real handler can still read it after this."""
-    if not request.body_exists:
+    return name_in_body(await request.read()) if request.body_exists else None
+
+
+def name_in_body(raw: bytes | None) -> str | None:
+    """``metadata.name`` (or ``generateName``) of a JSON or protobuf body; None when it
+    has none or cannot be read (the handler then says why)."""
+    if not raw:
         return None
     try:
-        raw = await request.read()
-        if codec.media_type(request.headers.get("Content-Type")) == protobuf.MEDIA_TYPE:
-            body = protobuf.decode(raw)  # kubectl's generators
-        else:
-            body = json.loads(raw)
+        body = protobuf.decode(raw) if raw[:4] == protobuf.MAGIC else json.loads(raw)
         meta = body.get("metadata") or {}
         return meta.get("name") or meta.get("generateName") or None
-    except (ValueError, AttributeError, TypeError, RecursionError):  # the handler says why
+    except (ValueError, AttributeError, TypeError, RecursionError):
         return None
 
 

@@ -12,7 +12,6 @@ journal -> errors -> auth -> faults -> (router, handler).
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -20,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
-from cci_mock.core import codec, errors, protobuf
+from cci_mock.core import codec, errors
 from cci_mock.core.clock import monotonic
 from cci_mock.harness.durable import DurableLogError
 from cci_mock.harness.faults import DELAY_HEADER, FAULT_HEADER, header_rule
@@ -54,7 +53,7 @@ def _entry_maker(request: web.Request, status: int | None, started: float,
         kind = route.kind
         name = route.name
         if route.verb == "create" and network is None:
-            name = _created_name(sent)
+            name = injected.name_in_body(sent)
         return {
             "time": timestamp(now),
             "method": method,
@@ -77,18 +76,6 @@ def _entry_maker(request: web.Request, status: int | None, started: float,
         }
 
     return make
-
-
-def _created_name(sent: bytes | None) -> str | None:
-    """The name a create asked for: it is in the body, not the path."""
-    if not sent:
-        return None
-    try:
-        body = protobuf.decode(sent) if sent[:4] == protobuf.MAGIC else json.loads(sent)
-        meta = body.get("metadata") or {}
-        return meta.get("name") or meta.get("generateName") or None
-    except (ValueError, AttributeError, TypeError, RecursionError):
-        return None
 
 
 @web.middleware

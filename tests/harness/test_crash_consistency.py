@@ -99,3 +99,34 @@ def test_a_state_dir_that_is_not_a_log_is_refused(tmp_path):
     served.stop()
     assert "state dir" in served.text()
     assert target.read_text() == "null"  # never taken as empty and overwritten
+
+
+def test_integers_beyond_64_bits_survive_a_restart_from_the_log(tmp_path, monkeypatch):
+    """The log remembers that such bytes exist, so a new process reads them exactly
+    (orjson alone would turn them into floats)."""
+    from cci_mock.config import Config
+    from cci_mock.core import store as store_module
+    from cci_mock.harness.backend import Backend
+
+    from support import load_example, namespace_body
+
+    def backend() -> Backend:
+        made = Backend(Config(state_dir=str(tmp_path / "state"), lifecycle="frozen"))
+        made.load_initial_state()
+        return made
+
+    monkeypatch.setattr(store_module, "_wide", False)
+    first = backend()
+    registry = first.registry
+    registry.create(registry.catalog.namespace_kind, None, namespace_body("wide"))
+    job = load_example("mxjob-create-request.json")
+    job["spec"]["activeDeadlineSeconds"] = 2**70 + 1
+    kind = registry.catalog.find("mxjobs")
+    registry.create(kind, "wide", job)
+    first.close_durable()
+
+    monkeypatch.setattr(store_module, "_wide", False)  # as in a new process
+    second = backend()
+    stored = second.registry.get(kind, "wide", job["metadata"]["name"])
+    assert stored["spec"]["activeDeadlineSeconds"] == 2**70 + 1
+    second.close_durable()
