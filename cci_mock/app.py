@@ -1,6 +1,6 @@
 """Application factory: one function builds the whole server.
 
-Request road: journal -> errors -> auth -> faults -> durability -> router -> generic handler ->
+Request road (web/middlewares.py): journal -> errors -> auth -> faults -> durability -> router -> generic handler ->
 registry (strategy hooks, store). All state and controls live in one
 :class:`~cci_mock.harness.backend.Backend` under ``app[BACKEND]``.
 """
@@ -17,18 +17,12 @@ from cci_mock.core.catalog import Catalog
 from cci_mock.core.registry import Registry
 from cci_mock.harness.backend import Backend
 from cci_mock.web import admin, discovery, handlers, iam, watch
-from cci_mock.web.auth import auth_middleware
 from cci_mock.web.keys import BACKEND, CONFIG
-from cci_mock.web.middlewares import (
-    durable_middleware,
-    error_middleware,
-    fault_middleware,
-    journal_middleware,
-)
+from cci_mock.web.middlewares import durable_middleware, road
 
 TICK_SECONDS = 0.5  # how often stages fire without any request (watchers see them too)
-# The road, in order: each one wraps everything after it.
-MIDDLEWARES = (journal_middleware, error_middleware, auth_middleware, fault_middleware)
+# The road (journal, errors, auth, faults in one frame); durability only when it acts.
+MIDDLEWARES = (road,)
 __all__ = ["BACKEND", "CONFIG", "create_app"]
 
 

@@ -40,7 +40,7 @@ class AccessBufferingHandler(logging.StreamHandler):
     def __init__(self, stream: Any) -> None:
         super().__init__(stream)
         self._pending: list[str] = []
-        self._second, self._stamp, self._iso = -1, "", ""
+        self._second, self._stamp, self._iso, self._json = -1, "", "", False
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -61,7 +61,16 @@ class AccessBufferingHandler(logging.StreamHandler):
         try:
             if self._pending:
                 lines, self._pending = self._pending, []
-                self.stream.write("".join(lines))
+                text = "".join(lines)
+                # one write call: a line-buffered text stream (stderr) would make one per line
+                binary = getattr(self.stream, "buffer", None)
+                if binary is not None:
+                    self.stream.flush()
+                    binary.write(text.encode(getattr(self.stream, "encoding", None) or "utf-8",
+                                             "backslashreplace"))
+                    binary.flush()
+                else:
+                    self.stream.write(text)
             self.stream.flush()
         except Exception:  # a closed stderr must not break the server
             pass
@@ -78,23 +87,29 @@ class AccessBufferingHandler(logging.StreamHandler):
         if second != self._second:  # the timestamp text changes once a second
             self._second = second
             local = time.localtime(now)
-            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", local)
+            self._stamp = time.strftime("%Y-%m-%d %H:%M:%S,", local)
             self._iso = time.strftime("%Y-%m-%dT%H:%M:%S", local)
-        if isinstance(self.formatter, JsonFormatter):
+            self._json = isinstance(self.formatter, JsonFormatter)
+        if self._json:
             fields: dict[str, Any] = {"time": self._iso, "level": "info",
                                       "logger": ACCESS_LOGGER, "method": method, "path": path,
                                       "status": status, "ms": ms}
             if fault:
                 fields["fault"] = fault
-            line = json.dumps(fields, ensure_ascii=False)
+            line = json.dumps(fields, ensure_ascii=False) + self.terminator
+        elif fault:
+            line = (f"{self._stamp}{int(now * 1000) % 1000:03d} {_ACCESS_PREFIX}{method} {path} "
+                    f"{status} {ms}ms fault={fault}{self.terminator}")
         else:
-            line = (f"{self._stamp},{int(now * 1000) % 1000:03d} INFO {ACCESS_LOGGER}: "
-                    f"{method} {path} {status} {ms}ms" + (f" fault={fault}" if fault else ""))
-        self._pending.append(line + self.terminator)
-        if len(self._pending) >= 1000:
+            line = (f"{self._stamp}{int(now * 1000) % 1000:03d} {_ACCESS_PREFIX}{method} {path} "
+                    f"{status} {ms}ms{self.terminator}")
+        pending = self._pending
+        pending.append(line)
+        if len(pending) >= 1000:
             self.flush()
 
 
+_ACCESS_PREFIX = f"INFO {ACCESS_LOGGER}: "
 _sink: AccessBufferingHandler | None = None
 
 

@@ -64,24 +64,30 @@ RETRY_ACCEPT = 0.1  # seconds between accept attempts while no descriptor is fre
 
 def fault_of(request: BaseRequest) -> str | None:
     """The id of the fault rule that answered or delayed this request (web.middlewares)."""
-    value = request.get(FAULT_KEY)
+    try:
+        value = request[FAULT_KEY]
+    except KeyError:  # the common case, without Mapping.get's detour
+        return None
     return str(value) if value else None
 
 
 class AccessLogger(AbstractAccessLogger):
-    """``GET /api/v1/namespaces 200 1.3ms`` (plus ``fault=<rule>`` when one fired)."""
+    """``GET /api/v1/namespaces 200 1.3ms`` (plus ``fault=<rule>`` when one fired); the
+    path as the client sent it (the request target, query included)."""
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        sink = logs.access_sink()
+        if sink is not None and self.logger is ACCESS:  # the CLI's handler: no LogRecord
+            if sink.level <= logging.INFO and self.logger.isEnabledFor(logging.INFO):
+                sink.access(request.method, request.raw_path, response.status,
+                            round(time * 1000, 2), fault_of(request))
+            return
         if not self.logger.isEnabledFor(logging.INFO):
             return
         ms, fault = round(time * 1000, 2), fault_of(request)
-        sink = logs.access_sink()
-        if sink is not None and self.logger is ACCESS:  # the CLI's handler: no LogRecord
-            sink.access(request.method, request.path_qs, response.status, ms, fault)
-            return
-        fields: dict[str, Any] = {"method": request.method, "path": request.path_qs,
+        fields: dict[str, Any] = {"method": request.method, "path": request.raw_path,
                                   "status": response.status, "ms": ms}
-        text = f"{request.method} {request.path_qs} {response.status} {ms}ms"
+        text = f"{request.method} {request.raw_path} {response.status} {ms}ms"
         if fault:
             fields["fault"] = fault
             text += f" fault={fault}"

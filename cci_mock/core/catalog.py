@@ -115,25 +115,25 @@ class Kind:
         names = (self.kind, self.plural, self.singular, self.key, *self.short_names)
         return frozenset(n.lower() for n in names)
 
-    @property
+    @cached_property
     def api_version(self) -> str:
         return f"{self.group}/{self.version}" if self.group else self.version
 
-    @property
+    @cached_property
     def key(self) -> str:
         """Store key; one per resource regardless of version."""
         resource = self.resource or self.plural
         return f"{resource}.{self.group}" if self.group else resource
 
-    @property
+    @cached_property
     def singular(self) -> str:
         return self.kind.lower()
 
-    @property
+    @cached_property
     def list_kind(self) -> str:
         return f"{self.kind}List"
 
-    @property
+    @cached_property
     def prefix(self) -> str:
         return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
 
@@ -177,6 +177,8 @@ class Catalog:
             self._versions[k.key] = self._versions.get(k.key, 0) + 1
         self.namespace_kind = next((k for k in self.kinds if k.defines_namespaces), None)
         self.event_kind = next((k for k in self.kinds if k.records_events), None)
+        # (method, path, is a watch) -> Route: clients ask for the same paths again and again
+        self.routes: dict[tuple[str, str, bool], Route] = {}
         self.groups: dict[str, list[str]] = {}
         for k in self.kinds:
             versions = self.groups.setdefault(k.group, [])
@@ -275,9 +277,26 @@ def _is_watch(query: Mapping[str, str] | None) -> bool:
     return bool(query) and query.get("watch", "").lower() in ("true", "1")
 
 
+ROUTE_CACHE_SIZE = 4096  # paths remembered per catalog; the cache starts over when full
+ROUTE_CACHE_PATH = 512  # longer paths (never a real client's) are resolved each time
+
+
 def resolve(catalog: Catalog, method: str, path: str,
             query: Mapping[str, str] | None = None) -> Route:
-    """(kind, verb, namespace, name, subresource) of a request, by dictionary lookups only."""
+    """(kind, verb, namespace, name, subresource) of a request, by dictionary lookups
+    only, remembered per (method, path, watch)."""
+    key = (method, path, _is_watch(query))
+    route = catalog.routes.get(key)
+    if route is None:
+        route = _resolve(catalog, method, path, key[2])
+        if len(path) <= ROUTE_CACHE_PATH:
+            if len(catalog.routes) >= ROUTE_CACHE_SIZE:
+                catalog.routes.clear()
+            catalog.routes[key] = route
+    return route
+
+
+def _resolve(catalog: Catalog, method: str, path: str, watch: bool) -> Route:
     parts = [p for p in path.split("/") if p]
     if not parts or parts[0] not in ("api", "apis"):
         return NOT_FOUND
@@ -309,7 +328,7 @@ def resolve(catalog: Catalog, method: str, path: str,
 
     if len(rest) == 1:
         verb = COLLECTION_VERBS.get(method)
-        if verb == "list" and _is_watch(query):
+        if verb == "list" and watch:
             verb = "watch"
         if verb in ("create", "deletecollection") and kind.namespaced and namespace is None:
             verb = None  # all-namespace collections are read-only

@@ -101,6 +101,11 @@ class Registry:
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
+    def namespace_object(self, name: str) -> dict[str, Any] | None:
+        """The namespace called ``name`` (None when absent, or when no kind holds them)."""
+        holder = self.catalog.namespace_kind
+        return self.store.get(holder.key, "", name) if holder is not None else None
+
     def require_namespace(self, kind: Kind, namespace: str | None) -> str:
         """The namespace a call on ``kind`` works in ("" for cluster kinds); 404 if absent."""
         if not kind.namespaced:

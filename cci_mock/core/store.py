@@ -70,6 +70,8 @@ _LONG_DIGITS = re.compile(rb"[0-9]{20}")
 _loads = decode
 
 
+_NONE: dict = {}  # the empty mapping a lookup falls back to (never written to)
+
 class Store:
     def __init__(self) -> None:
         self._data: dict[str, dict[str, dict[str, bytes]]] = {}
@@ -99,15 +101,15 @@ class Store:
     # -- reads ------------------------------------------------------------------
     def get(self, key: str, namespace: str, name: str) -> Obj | None:
         """A decoded copy of one object (the caller may change it), or None."""
-        raw = self._data.get(key, {}).get(namespace, {}).get(name)
+        raw = self._data.get(key, _NONE).get(namespace, _NONE).get(name)
         return None if raw is None else _loads(raw)
 
     def raw(self, key: str, namespace: str, name: str) -> bytes | None:
         """One object's stored JSON bytes (a GET answers with them as they are)."""
-        return self._data.get(key, {}).get(namespace, {}).get(name)
+        return self._data.get(key, _NONE).get(namespace, _NONE).get(name)
 
     def has(self, key: str, namespace: str, name: str) -> bool:
-        return name in self._data.get(key, {}).get(namespace, {})
+        return name in self._data.get(key, _NONE).get(namespace, _NONE)
 
     def items(self, key: str, namespace: str | None = None) -> Iterator[Obj]:
         """Decoded objects of one resource, in one namespace or (None) in all, in

@@ -81,7 +81,8 @@ class Journal:
 
     def __init__(self, size: int, secret_fields: Mapping[str, tuple[str, ...]] | None = None
                  ) -> None:
-        self._entries: deque[dict[str, Any]] = deque(maxlen=max(size, 0))
+        # [seq, entry or its maker, (request body, response body), the made entry or None]
+        self._entries: deque[list[Any]] = deque(maxlen=max(size, 0))
         self._seq = 0
         # kind -> the fields whose values are secrets (a Secret's data), from the catalog
         self.secret_fields = dict(secret_fields or {})
@@ -92,8 +93,8 @@ class Journal:
         pays for formatting only when someone reads the journal); bodies are (raw bytes,
         media type), kept up to BODY_LIMIT."""
         self._seq += 1
-        self._entries.append({"seq": self._seq, "_make": entry,
-                              "_bodies": (_cut(request_body), _cut(response_body))})
+        self._entries.append([self._seq, entry, (_cut(request_body), _cut(response_body)),
+                              None])
 
     def clear(self) -> None:
         self._entries.clear()
@@ -159,12 +160,13 @@ def _cut(body: Body | None) -> tuple[bytes, str, int] | None:
     return (raw if len(raw) <= BODY_LIMIT else raw[:BODY_LIMIT]), media, len(raw)
 
 
-def _made(entry: dict[str, Any]) -> dict[str, Any]:
-    """The entry with its fields (made on first read, then kept)."""
-    make = entry.pop("_make", None)
-    if make is not None:
-        entry.update(make() if callable(make) else make)
-    return entry
+def _made(item: list[Any]) -> dict[str, Any]:
+    """The entry with its fields (made on first read, then kept in place of its maker)."""
+    if item[3] is None:
+        make = item[1]
+        item[3] = {"seq": item[0], **(make() if callable(make) else make), "_bodies": item[2]}
+        item[1] = None
+    return item[3]
 
 
 def _public(entry: dict[str, Any], secret_fields: Secrets) -> dict[str, Any]:

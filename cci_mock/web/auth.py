@@ -22,14 +22,16 @@ from aiohttp import web
 from cci_mock.core import errors
 from cci_mock.harness.backend import Backend
 from cci_mock.harness.iam import signing
-from cci_mock.harness.iam.access import Refused, Target, gateway_refusal
+from cci_mock.harness.iam.access import Refused, gateway_refusal
 from cci_mock.harness.iam.errors import GatewayError
 from cci_mock.harness.iam.identities import Principal
-from cci_mock.web.keys import BACKEND, PRINCIPAL
-from cci_mock.web.middlewares import OPEN_PATHS
+from cci_mock.web import console
+from cci_mock.web.keys import PRINCIPAL
 from cci_mock.web.protocol import json_response, route_of
 
 IAM_PREFIX = "/v3/"
+# probes and the console's static page: no token, no journal entry
+OPEN_PATHS = frozenset(("/healthz", "/readyz", "/livez", *console.PAGES))
 SIGNED = signing.ALGORITHM + " "  # Authorization: SDK-HMAC-SHA256 Access=...
 
 
@@ -69,39 +71,14 @@ async def authenticate(request: web.Request, backend: Backend) -> Principal:
         raise gateway_refusal(error) from None
 
 
-def authorize(request: web.Request, backend: Backend, principal: Principal) -> None:
-    route = route_of(request)
-    kind = route.kind
-    if kind is None or route.verb is None:
-        return  # discovery, or a path that answers 404/405 anyway
-    store, holder = backend.registry.store, backend.catalog.namespace_kind
-    # the namespace the request is inside (or, on the Namespace API, the one it names)
-    namespace = route.namespace or (route.name if kind is holder else None)
-
-    def namespace_of() -> dict | None:
-        return store.get(holder.key, "", namespace) if holder and namespace else None
-
-    target = Target(verb=route.verb, group=kind.group, resource=kind.plural,
-                    subresource=route.subresource, namespaced=kind.namespaced,
-                    namespace=route.namespace, name=route.name)
-    backend.access.authorize(principal, target, namespace_of, backend.role_bindings)
-
-
-@web.middleware
-async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
-    path = request.path
-    if path in OPEN_PATHS or path.startswith(IAM_PREFIX):
-        return await handler(request)
-    backend = request.app[BACKEND]
-    if path.startswith("/_mock"):  # the admin API: its own optional token, never the CCI one
-        admin = backend.config.admin_token
-        if admin and request.headers.get("X-Admin-Token") != admin:
-            raise errors.unauthorized("Unauthorized: the admin API needs X-Admin-Token")
-        return await handler(request)
+async def admit(request: web.Request, backend: Backend) -> Principal | web.Response:
+    """Authenticate and authorize an API call (not a probe, the IAM routes or the admin
+    API: web.middlewares decides): the caller, or the refusal to send."""
     try:
         principal = await authenticate(request, backend)
         request[PRINCIPAL] = principal
-        authorize(request, backend, principal)
+        backend.access.authorize(principal, route_of(request), backend.registry.namespace_object,
+                                 backend.role_bindings)
     except Refused as refused:
         return refusal_response(refused)
-    return await handler(request)
+    return principal

@@ -1,36 +1,42 @@
-"""Cross-cutting concerns, one middleware each. app.py lists them once, in road order:
-journal -> errors -> auth -> faults -> (router, handler).
+"""The road every request takes, as one middleware (app.py): journal -> errors -> auth ->
+faults -> (router, handler), plus durability when a state dir is set.
 
-- The journal is outermost, so it records the answer the client really gets.
-- The error middleware is the only place a failure becomes an HTTP answer: an
+- The journal entry is made last, so it records the answer the client really gets.
+- Errors become HTTP answers in one place (:func:`failure_response`): an
   :class:`errors.ApiError` is encoded as a Status; aiohttp's own HTTP errors (unknown
   path, body too large) become Status bodies too; anything unexpected is logged and
   answered 500, never a bare traceback.
 - Auth (web/auth.py) comes before faults: a request without a token still gets 401
   (faults simulate the service, not the gateway).
+- One frame instead of a layer per concern: aiohttp pays a coroutine and a wrapper for
+  each middleware, and the common request (an API call, no fault rule) needs none of
+  what the rare ones do.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_parser import RawRequestMessage
 from aiohttp.web_protocol import RequestPayloadError
 
 from cci_mock.core import codec, errors
+from cci_mock.core.catalog import Route, resolve
 from cci_mock.core.clock import monotonic
 from cci_mock.harness.durable import DurableLogError
 from cci_mock.harness.faults import DELAY_HEADER, FAULT_HEADER, header_rule
 from cci_mock.harness.journal import Body, redact, timestamp
-from cci_mock.web import console, injected
-from cci_mock.web.keys import BACKEND, FAULT_KEY, NETWORK_KEY, PRINCIPAL
-from cci_mock.web.protocol import error_response, pretty, route_of
+from cci_mock.web import injected
+from cci_mock.web.auth import IAM_PREFIX, OPEN_PATHS, admit
+from cci_mock.web.keys import BACKEND, FAULT_KEY, NETWORK_KEY, PRINCIPAL, ROUTE
+from cci_mock.web.protocol import error_response, pretty
 
 log = logging.getLogger("cci_mock")
-# probes and the console's static page: no token, no journal entry
-OPEN_PATHS = ("/healthz", "/readyz", "/livez", *console.PAGES)
 RULE_HEADER = "X-CCI-Mock-Fault-Rule"  # names the rule on every injected answer
 CONSOLE_HEADER = "X-CCI-Mock-Console"  # the console's own listing and watching: not journaled
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,84 +44,53 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # -- journal --------------------------------------------------------------------------
 
-def _entry_maker(request: web.Request, status: int | None, started: float,
-                 sent: bytes | None) -> Callable[[], dict[str, Any]]:
-    """The entry of one request, as a function: the raw facts are taken now (references,
-    no copies), the dict is made only when the journal is read."""
-    route = route_of(request)
-    network = request.get(NETWORK_KEY)
-    now = request.app[BACKEND].clock.now()
-    method, path, query, headers = request.method, request.path, request.query, request.headers
-    fault, principal = request.get(FAULT_KEY), request.get(PRINCIPAL)
-    size, duration = request.content_length or 0, monotonic() - started
-
-    def make() -> dict[str, Any]:
-        kind = route.kind
-        name = route.name
-        if route.verb == "create" and network is None:
-            name = injected.name_in_body(sent)
-        return {
-            "time": timestamp(now),
-            "method": method,
-            "path": path,
-            "query": {key: values[0] if len(values) == 1 else values
-                      for key in query for values in [query.getall(key)]},
-            "kind": kind.kind if kind else None,
-            "resource": kind.key if kind else None,
-            "verb": route.verb,
-            "namespace": route.namespace,
-            "name": name,
-            "subresource": route.subresource,
-            "status": None if network in ("abort", "hang") else status,
-            "fault": fault,
-            "identity": getattr(principal, "user_name", None),  # a name, never a secret
-            "network": network,
-            "request_size": size,
-            "duration_ms": round(duration * 1000, 3),
-            "headers": redact(headers),
-        }
-
-    return make
+def _entry(message: RawRequestMessage, route: Route, principal: Any, fault: str | None,
+           network: str | None, status: int | None, now: datetime, duration: float,
+           sent: bytes | None) -> dict[str, Any]:
+    """One request's journal entry, made from the facts the road kept (references, no
+    copies) when the journal is first read."""
+    kind, name, url = route.kind, route.name, message.url
+    if route.verb == "create" and network is None:
+        name = injected.name_in_body(sent)
+    query = url.query
+    return {
+        "time": timestamp(now),
+        "method": message.method,
+        "path": url.path,
+        "query": {key: values[0] if len(values) == 1 else values
+                  for key in query for values in [query.getall(key)]},
+        "kind": kind.kind if kind else None,
+        "resource": kind.key if kind else None,
+        "verb": route.verb,
+        "namespace": route.namespace,
+        "name": name,
+        "subresource": route.subresource,
+        "status": None if network in ("abort", "hang") else status,
+        "fault": fault,
+        "identity": getattr(principal, "user_name", None),  # a name, never a secret
+        "network": network,
+        "request_size": int(message.headers.get("Content-Length") or 0),
+        "duration_ms": round(duration * 1000, 3),
+        "headers": redact(message.headers),
+    }
 
 
-@web.middleware
-async def journal_middleware(request: web.Request,
-                             handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                             ) -> web.StreamResponse:
-    path = request.path
-    if path.startswith("/_mock") or path in OPEN_PATHS or CONSOLE_HEADER in request.headers:
-        return await handler(request)
-    started = monotonic()  # real time: a frozen test still sees how long a watch lasted
-    status: int | None = None
-    response: web.StreamResponse | None = None
+async def _sent(request: web.Request) -> Body | None:
+    """The request body (cached by aiohttp once read), or None when it could not be read
+    (too large, or never finished)."""
     try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:  # redirects and the like that aiohttp answers itself
-        status = exc.status
-        raise
-    finally:  # a cancelled request (client gone during a delay) is recorded with status null
-        sent, answered = await _bodies(request, response, request.get(NETWORK_KEY))
-        request.app[BACKEND].journal.record(
-            _entry_maker(request, status, started, sent[0] if sent else None), sent, answered)
+        return await request.read(), codec.media_type(request.headers.get("Content-Type"))
+    except Exception:
+        return None
 
 
-async def _bodies(request: web.Request, response: web.StreamResponse | None,
-                  network: str | None) -> tuple[Body | None, Body | None]:
-    """The request body (cached by aiohttp once read; not waited for after a broken
-    connection) and the response body when it was one piece (not a watch's stream)."""
-    sent = None
-    if network is None and request.body_exists:
-        try:
-            sent = (await request.read(), codec.media_type(request.headers.get("Content-Type")))
-        except Exception:  # too large, or never finished: nothing to keep
-            sent = None
-    answered = None
-    if isinstance(response, web.Response) and isinstance(response.body, bytes):
-        answered = (response.body, response.content_type)
-    return sent, answered
-
+def _answered(response: web.StreamResponse | None) -> Body | None:
+    """The response body when it was one piece (not a watch's stream)."""
+    if type(response) is web.Response or isinstance(response, web.Response):
+        body = response.body
+        if type(body) is bytes:
+            return body, response.content_type
+    return None
 
 
 # -- errors ---------------------------------------------------------------------------
@@ -131,38 +106,32 @@ def _translate(exc: web.HTTPException, request: web.Request) -> errors.ApiError:
     return errors.ApiError(exc.status, exc.reason or exc.text or "request failed")
 
 
-@web.middleware
-async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
+def failure_response(exc: Exception, request: web.Request) -> web.Response:
+    """The Status answer for a failure (aiohttp's redirects are not failures: callers
+    re-raise them before asking)."""
     indent = pretty(request)
-    try:
-        return await handler(request)
-    except errors.ApiError as error:
-        return error_response(error, indent)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
+    if isinstance(exc, errors.ApiError):
+        return error_response(exc, indent)
+    if isinstance(exc, web.HTTPException):
         return error_response(_translate(exc, request), indent)
-    except RequestPayloadError:  # a body whose Content-Encoding does not decode
+    if isinstance(exc, RequestPayloadError):  # a body whose Content-Encoding does not decode
         return error_response(errors.bad_request(
-            "the request body could not be read: it does not decode as its Content-Encoding "
-            "says, or it ended early"), indent)
-    except Exception:  # the server itself broke: log it, answer a Status, keep serving
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(errors.internal("the mock failed to handle this request"), indent)
+            "the request body could not be read: it does not decode as its "
+            "Content-Encoding says, or it ended early"), indent)
+    # the server itself broke: log it, answer a Status, keep serving
+    log.error("unexpected error on %s %s", request.method, request.path, exc_info=exc)
+    return error_response(errors.internal("the mock failed to handle this request"), indent)
+
+
+def _redirect(exc: Exception) -> bool:
+    return isinstance(exc, web.HTTPException) and exc.status < 400
 
 
 # -- faults ---------------------------------------------------------------------------
 
-@web.middleware
-async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Fault rules and the per-request fault headers; with no rule installed this costs
-    one list check and two header lookups."""
-    engine = request.app[BACKEND].faults
-    headers = request.headers
-    if not engine.active and FAULT_HEADER not in headers and DELAY_HEADER not in headers:
-        return await handler(request)
-    if request.path.startswith("/_mock") or request.path == "/" or CONSOLE_HEADER in headers:
-        return await handler(request)  # the admin API and the console watch, never fail
+async def _faulted(request: web.Request, handler: Handler, engine: Any,
+                   headers: Any) -> web.StreamResponse:
+    """The answer when a fault rule is installed or the request carries a fault header."""
     rule = header_rule(headers.get(FAULT_HEADER), headers.get(DELAY_HEADER)) \
         or engine.match(await injected.facts_of(request))
     if rule is None:
@@ -175,6 +144,73 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
         response.headers[RULE_HEADER] = rule.id
         response.headers.update(rule.spec.get("headers", {}))
     return response
+
+
+# -- the road -------------------------------------------------------------------------
+
+@web.middleware
+async def road(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """journal -> errors -> auth -> faults -> handler, in one frame: a request's facts
+    (path, headers, backend) are read once, and the common case (an API call, no fault
+    rule) pays for no layer it does not use."""
+    path = request.path
+    backend = request.app[BACKEND]
+    if path.startswith("/_mock"):  # the admin API: its own optional token; never journaled
+        return await _admin(request, handler, backend)
+    headers = request.headers
+    open_path = path in OPEN_PATHS
+    console = CONSOLE_HEADER in headers
+    query = request.query if "watch" in request.query_string else None  # parsed when it matters
+    route = request[ROUTE] = resolve(backend.catalog, request.method, path, query)
+    started = monotonic()  # real time: a frozen test still sees how long a watch lasted
+    status: int | None = None
+    response: web.StreamResponse | None = None
+    principal = None
+    injecting = False
+    try:
+        try:
+            if not (open_path or path.startswith(IAM_PREFIX)):  # who asks, and may they
+                principal = await admit(request, backend)
+                if isinstance(principal, web.StreamResponse):  # refused (maybe after knowing who)
+                    response, principal = principal, request.get(PRINCIPAL)
+            if response is None:
+                engine = backend.faults
+                if (engine.active or FAULT_HEADER in headers or DELAY_HEADER in headers) \
+                        and not console and path != "/":
+                    injecting = True
+                    response = await _faulted(request, handler, engine, headers)
+                else:
+                    response = await handler(request)
+        except Exception as exc:
+            if _redirect(exc):
+                status = exc.status  # type: ignore[attr-defined]
+                raise
+            response = failure_response(exc, request)
+        status = response.status
+        return response
+    finally:  # a cancelled request (client gone during a delay) is recorded with status null
+        if not (open_path or console):
+            fault = request.get(FAULT_KEY) if injecting else None
+            network = request.get(NETWORK_KEY) if injecting else None
+            sent = await _sent(request) if network is None and request.body_exists else None
+            backend.journal.record(
+                partial(_entry, request.message, route, principal, fault, network,
+                        status, backend.clock.now(), monotonic() - started,
+                        sent[0] if sent else None),
+                sent, _answered(response))
+
+
+async def _admin(request: web.Request, handler: Handler, backend: Any) -> web.StreamResponse:
+    admin = backend.config.admin_token
+    try:
+        if admin and request.headers.get("X-Admin-Token") != admin \
+                and request.path not in OPEN_PATHS:  # the console's page and files are open
+            raise errors.unauthorized("Unauthorized: the admin API needs X-Admin-Token")
+        return await handler(request)
+    except Exception as exc:
+        if _redirect(exc):
+            raise
+        return failure_response(exc, request)
 
 
 # -- durability -----------------------------------------------------------------------

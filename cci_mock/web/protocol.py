@@ -19,17 +19,17 @@ PROTOBUF = protobuf.MEDIA_TYPE
 
 
 def route_of(request: web.Request) -> Route:
-    """Resolve once per request and cache (middlewares ask too)."""
-    route = request.get(ROUTE)
-    if route is None:
+    """Resolve once per request and cache (the road resolves it first)."""
+    try:
+        return request[ROUTE]
+    except KeyError:
         catalog = request.app[BACKEND].catalog
-        route = resolve(catalog, request.method, request.path, request.query)
-        request[ROUTE] = route
-    return route
+        route = request[ROUTE] = resolve(catalog, request.method, request.path, request.query)
+        return route
 
 
 def pretty(request: web.Request) -> bool:
-    return codec.is_true(request.query.get("pretty"))
+    return "pretty" in request.query_string and codec.is_true(request.query.get("pretty"))
 
 
 def json_response(document: Any, status: int = 200, *, indent: bool = False) -> web.Response:

@@ -2,7 +2,7 @@
 open mock) and whether they may do what they ask (IAM action, then namespace RBAC).
 
 The web layer hands it plain facts (method, raw path, query pairs, headers, body,
-the resolved kind and verb) and sends its refusals as they are: the API gateway's
+the resolved route) and sends its refusals as they are: the API gateway's
 body for authentication failures, CCI's Status with its errorCode for IAM
 permissions, the Kubernetes Status for an RBAC refusal.
 """
@@ -10,10 +10,10 @@ permissions, the Kubernetes Status for an RBAC refusal.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cci_mock.core.catalog import Route
 from cci_mock.harness.iam import actions, rbac, signing
 from cci_mock.harness.iam.errors import GatewayError
 from cci_mock.harness.iam.identities import Identities, Principal
@@ -29,19 +29,6 @@ class Refused(Exception):
         super().__init__(body.get("message") or body.get("error_msg"))
         self.status = status
         self.body = body
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a request does, as the authorizer needs to know it."""
-
-    verb: str
-    group: str
-    resource: str
-    subresource: str | None
-    namespaced: bool
-    namespace: str | None
-    name: str | None
 
 
 class AccessControl:
@@ -103,38 +90,37 @@ class AccessControl:
         return self.tokens.issue_for(principal, now)
 
     # -- may they -----------------------------------------------------------------------
-    def authorize(self, principal: Principal, target: Target,
-                  namespace_of: Callable[[], Mapping[str, Any] | None],
+    def authorize(self, principal: Principal, route: Route,
+                  namespace_object: Callable[[str], Mapping[str, Any] | None],
                   bindings: Callable[[str], list[Mapping[str, Any]]]) -> None:
         """Raise Refused unless the caller's IAM permissions, its account and (where the
-        namespace turned RBAC on) its RoleBindings allow the request. ``namespace_of``
-        reads the namespace the request is about, only when it matters: an open mock's
-        caller may do everything and reads nothing."""
-        if principal.method == "open":
-            return
-        action = actions.action_for(target.verb, target.resource, target.subresource,
-                                    target.group)
+        namespace turned RBAC on) its RoleBindings allow the request. ``namespace_object``
+        reads a namespace by name, only when it matters: an open mock's caller may do
+        everything, and nothing is read or built for it."""
+        kind, verb = route.kind, route.verb
+        if principal.method == "open" or kind is None or verb is None:
+            return  # discovery, or a path that answers 404/405 anyway
+        group, resource, subresource = kind.group, kind.plural, route.subresource
+        action = actions.action_for(verb, resource, subresource, group)
         if action is not None and not principal.can(action):
-            raise Refused(403, actions.forbidden_error(action, target.verb, target.resource,
-                                                       target.namespaced))
-        namespace_object = namespace_of()
-        if namespace_object is None:
+            raise Refused(403, actions.forbidden_error(action, verb, resource, kind.namespaced))
+        # the namespace the request is inside (or, on the Namespace API, the one it names)
+        ns = route.namespace or (route.name if kind.defines_namespaces else None)
+        namespace = namespace_object(ns) if ns else None
+        if namespace is None:
             return
-        annotations = (namespace_object.get("metadata") or {}).get("annotations") or {}
+        annotations = (namespace.get("metadata") or {}).get("annotations") or {}
         owner = annotations.get(DOMAIN_ANNOTATION)
         if owner and owner != principal.domain_id:
             raise Refused(403, actions.domain_mismatch_error())
-        if not (rbac.rbac_enabled(namespace_object)
-                and rbac.rbac_applies(target.group, target.resource)):
+        if not (rbac.rbac_enabled(namespace) and rbac.rbac_applies(group, resource)):
             return
-        namespace = namespace_object["metadata"]["name"]
-        if not rbac.rbac_allows(bindings(namespace), None, principal.rbac_names, target.verb,
-                                target.resource, namespace, group=target.group,
-                                subresource=target.subresource, name=target.name,
-                                groups=principal.groups):
+        if not rbac.rbac_allows(bindings(ns), None, principal.rbac_names, verb, resource,
+                                ns, group=group, subresource=subresource,
+                                name=route.name, groups=principal.groups):
             raise Refused(403, rbac.rbac_forbidden_error(
-                principal.user_name, target.verb, target.resource, namespace,
-                group=target.group, subresource=target.subresource, name=target.name))
+                principal.user_name, verb, resource, ns,
+                group=group, subresource=subresource, name=route.name))
 
 
 def gateway_refusal(error: GatewayError) -> Refused:

@@ -193,8 +193,13 @@ class Identities:
     def open_principal(self, project: Project | None = None) -> Principal:
         """The all-powerful caller of an open mock (made once per project: every request
         of an open mock asks for it)."""
-        project = project or self.projects[0]
+        if project is None:  # the common case, without hashing the account each time
+            return self._open_caller
         return _open_principal(self.account, project)
+
+    @functools.cached_property
+    def _open_caller(self) -> Principal:
+        return _open_principal(self.account, self.projects[0])
 
     def principal_for_access_key(self, access_key: str, *, project_id: str | None = None,
                                  domain_id: str | None = None) -> Principal:
