@@ -51,6 +51,7 @@ from cci_mock import logs
 from cci_mock.core import codec, errors
 from cci_mock.tls import Certificates
 from cci_mock.web.keys import CONFIG, FAULT_KEY
+from cci_mock.web.middlewares import RULE_HEADER
 
 ACCESS = logging.getLogger(logs.ACCESS_LOGGER)
 log = logging.getLogger("cci_mock.serving")
@@ -62,11 +63,15 @@ REFUSAL_LINGER = 0.2  # seconds a refused connection may take to send its reques
 RETRY_ACCEPT = 0.1  # seconds between accept attempts while no descriptor is free
 
 
-def fault_of(request: BaseRequest) -> str | None:
-    """The id of the fault rule that answered or delayed this request (web.middlewares)."""
+def fault_of(request: BaseRequest, response: StreamResponse | None = None) -> str | None:
+    """The id of the fault rule that answered or delayed this request (web.middlewares):
+    a one-piece answer names it in a header (read without raising for the common answer
+    that has none); a stream is asked the request."""
+    if type(response) is web.Response:
+        return response.headers.get(RULE_HEADER)
     try:
         value = request[FAULT_KEY]
-    except KeyError:  # the common case, without Mapping.get's detour
+    except KeyError:
         return None
     return str(value) if value else None
 
@@ -80,11 +85,11 @@ class AccessLogger(AbstractAccessLogger):
         if sink is not None and self.logger is ACCESS:  # the CLI's handler: no LogRecord
             if sink.level <= logging.INFO and self.logger.isEnabledFor(logging.INFO):
                 sink.access(request.method, request.raw_path, response.status,
-                            round(time * 1000, 2), fault_of(request))
+                            round(time * 1000, 2), fault_of(request, response))
             return
         if not self.logger.isEnabledFor(logging.INFO):
             return
-        ms, fault = round(time * 1000, 2), fault_of(request)
+        ms, fault = round(time * 1000, 2), fault_of(request, response)
         fields: dict[str, Any] = {"method": request.method, "path": request.raw_path,
                                   "status": response.status, "ms": ms}
         text = f"{request.method} {request.raw_path} {response.status} {ms}ms"

@@ -108,7 +108,9 @@ class Clock:
 
 def rfc3339(moment: datetime) -> str:
     """Kubernetes' timestamp form: RFC 3339, UTC, whole seconds (``2019-07-24T08:42:33Z``)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="seconds")[:19] + "Z"  # C-fast, unlike strftime
 
 
 def parse_rfc3339(text: str) -> datetime:

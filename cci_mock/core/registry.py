@@ -36,6 +36,10 @@ from cci_mock.core.tenant import Tenant, make_tenant
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # as upstream: no vowels, no look-alikes
 
 
+# RFC 4122 variant and version 4 bits over a random 128-bit number
+_UUID_KEEP = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
+_UUID_V4 = (0x8000 << 48) | (4 << 76)
+
 @dataclass
 class Options:
     """Per-request knobs taken from the query string."""
@@ -99,7 +103,11 @@ class Registry:
 
     # -- helpers ----------------------------------------------------------------
     def new_uid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """A version-4 UUID from the seeded generator (as ``uuid.UUID(int=..., version=4)``
+        writes it, without building the object)."""
+        n = (self.rng.getrandbits(128) & _UUID_KEEP) | _UUID_V4
+        h = f"{n:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def namespace_object(self, name: str) -> dict[str, Any] | None:
         """The namespace called ``name`` (None when absent, or when no kind holds them)."""

@@ -23,8 +23,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cci_mock.core import codec, errors
 from cci_mock.harness.fault_rules import NETWORK_ACTIONS, normalize
 from cci_mock.harness.matching import Facts, bad, compile_matcher
@@ -186,6 +184,8 @@ def header_rule(fault: str | None, delay: str | None) -> Rule | None:
 
 def load_rules_file(path: str) -> list[Any]:
     """A YAML or JSON file: a list of rules or ``{"rules": [...]}``."""
+    import yaml  # lazy: only a rules file pays for it
+
     text = Path(path).read_text(encoding="utf-8")
     try:
         document = json.loads(text) if path.endswith(".json") else codec.load_yaml(text)

@@ -171,7 +171,7 @@ async def road(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             if not (open_path or path.startswith(IAM_PREFIX)):  # who asks, and may they
                 principal = await admit(request, backend)
-                if isinstance(principal, web.StreamResponse):  # refused (maybe after knowing who)
+                if type(principal) is web.Response:  # refused (maybe after knowing who)
                     response, principal = principal, request.get(PRINCIPAL)
             if response is None:
                 engine = backend.faults

@@ -88,7 +88,8 @@ def test_serve_from_environment_with_tokens_fixtures_and_request_log(tmp_path):
     with Served([], tmp_path / "serve.log", env=env) as served:
         assert served.url == f"http://127.0.0.1:{port}"
         assert requests.get(served.url + "/healthz").text == "ok"
-        listed = requests.get(served.url + "/api/v1/namespaces", headers={"X-Auth-Token": "dev-token"})
+        listed = requests.get(served.url + "/api/v1/namespaces?limit=5",
+                              headers={"X-Auth-Token": "dev-token"})
         assert [o["metadata"]["name"] for o in listed.json()["items"]] == ["namespace-test"]
         assert requests.get(served.url + "/api/v1/namespaces",
                             headers={"X-Auth-Token": "other"}).status_code == 401
@@ -96,7 +97,8 @@ def test_serve_from_environment_with_tokens_fixtures_and_request_log(tmp_path):
     assert any(line.endswith("loaded 3 seed objects from " + SEED) for line in lines)
     access = [line for line in lines if "cci_mock.access" in line]
     assert len(access) == 3
-    assert "GET /api/v1/namespaces 200 " in access[1] and access[1].endswith("ms")
+    # the request target as sent, query included
+    assert "GET /api/v1/namespaces?limit=5 200 " in access[1] and access[1].endswith("ms")
     assert "GET /api/v1/namespaces 401 " in access[2]
 
 

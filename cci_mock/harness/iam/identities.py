@@ -22,8 +22,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import GatewayError, incorrect_iam_auth
 from .permissions import Permissions, validate_pattern
 
@@ -148,6 +146,8 @@ class Identities:
     @classmethod
     def load(cls, path: str | Path) -> Identities:
         """Read a YAML (or JSON, a subset of YAML) identities document."""
+        import yaml  # lazy: an open mock never reads one
+
         text = Path(path).read_text(encoding="utf-8")
         try:
             document = yaml.safe_load(text)
