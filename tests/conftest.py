@@ -65,11 +65,13 @@ def transport(request) -> str:
 
 @pytest.fixture(scope="session")
 def served_mock(tmp_path_factory):
-    """One real ``cci-mock serve`` process for the session (lifecycles frozen, as ``app``)."""
+    """One real ``cci-mock serve`` process for the session (lifecycles frozen, as ``app``);
+    ``CCI_MOCK_TEST_LOOP=uvloop`` runs it on uvloop."""
     from served import Served
 
     log = tmp_path_factory.mktemp("served") / "serve.log"
-    with Served(["--port", "0", "--lifecycle", "frozen"], log) as served:
+    loop = os.environ.get("CCI_MOCK_TEST_LOOP", "asyncio")
+    with Served(["--port", "0", "--lifecycle", "frozen", "--loop", loop], log) as served:
         yield served
 
 
