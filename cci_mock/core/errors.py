@@ -149,10 +149,12 @@ def path_not_found() -> ApiError:
                                          "message": "404 page not found"}]})
 
 
-def method_not_allowed(method: str, allowed: tuple[str, ...] | list[str] = ()) -> ApiError:
-    """A 405; ``allowed``: the methods the path takes, sent as the ``Allow`` header."""
+def method_not_allowed(method: str, allowed: tuple[str, ...] | list[str] = (), *,
+                       always: bool = False) -> ApiError:
+    """A 405; ``allowed``: the methods the path takes, sent as the ``Allow`` header
+    (``always``: even when none is left, as RFC 9110 wants a 405 to carry one)."""
     return ApiError(405, f"the server does not allow this method on the requested resource ({method})",
-                    headers={"Allow": ", ".join(allowed)} if allowed else None)
+                    headers={"Allow": ", ".join(allowed)} if allowed or always else None)
 
 
 def already_exists(plural: str, group: str, name: str, error_code: str | None = None) -> ApiError:

@@ -29,6 +29,8 @@ class Target:
     name: str | None
     content_type: str
     max_body: int
+    # the methods a 405 names in its Allow header: what the path takes, bar the refused one
+    allowed: tuple[str, ...] = ()
 
     @property
     def plural(self) -> str:
@@ -85,7 +87,7 @@ BUILDERS: dict[int, Callable[[Target], errors.ApiError]] = {
     401: lambda t: errors.unauthorized("Unauthorized"),
     403: _forbidden,
     404: _not_found,
-    405: lambda t: errors.method_not_allowed(t.method),
+    405: lambda t: errors.method_not_allowed(t.method, t.allowed, always=True),
     409: _conflict,
     413: lambda t: errors.too_large(t.max_body),
     415: lambda t: errors.unsupported_media_type(t.content_type, sorted(codec.JSON_TYPES - {""})),

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from cci_mock.core import codec, errors, protobuf
-from cci_mock.core.catalog import Kind
+from cci_mock.core.catalog import Kind, allowed_methods
 from cci_mock.harness import answers
 from cci_mock.harness.fault_rules import NO_BODY
 from cci_mock.harness.faults import Rule
@@ -121,9 +121,13 @@ def body_response(code: int, body: Any, indent: bool) -> web.Response:
 
 def target_of(request: web.Request, kind: Kind | None, verb: str | None,
               name: str | None) -> answers.Target:
-    return answers.Target(method=request.method, path=request.path_qs, kind=kind, verb=verb, name=name,
-                  content_type=codec.media_type(request.headers.get("Content-Type")),
-                  max_body=request.app[BACKEND].config.max_body_bytes)
+    route = route_of(request)
+    allowed = allowed_methods(route) if route.found else ()
+    return answers.Target(method=request.method, path=request.path_qs, kind=kind, verb=verb,
+                          name=name,
+                          content_type=codec.media_type(request.headers.get("Content-Type")),
+                          max_body=request.app[BACKEND].config.max_body_bytes,
+                          allowed=tuple(m for m in allowed if m != request.method))
 
 
 async def created_name(request: web.Request) -> str | None:

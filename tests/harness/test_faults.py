@@ -104,6 +104,9 @@ async def test_each_code_on_create_and_get(client, ns, mxjob, code, verb):
         assert status["details"]["retryAfterSeconds"] == 1
     if code == 422:
         assert status["details"]["causes"][0]["field"]
+    if code == 405:  # the methods the path takes, bar the one refused
+        expected_allow = "GET, DELETE" if verb == "create" else "PUT, PATCH, DELETE"
+        assert response.headers["Allow"] == expected_allow
     if verb == "create":  # 2xx run the operation; anything else changes nothing
         assert await stored(client) is (code < 300)
 
@@ -327,6 +330,13 @@ async def test_without_commit_a_failed_update_changes_nothing(client, ns, mxjob)
 
 
 # -- the per-request headers ------------------------------------------------------------
+
+async def test_an_injected_405_always_carries_allow(client, ns):
+    """Even where nothing else is left to allow (a discovery path takes GET only): an
+    empty Allow, as RFC 9110 wants every 405 to carry one."""
+    response = await client.get("/apis/kubeflow.org/v1", headers={"X-CCI-Mock-Fault": "405"})
+    assert (response.status, response.headers.get("Allow")) == (405, "")
+
 
 async def test_header_fault_affects_only_that_request(client, ns):
     response = await client.get(MXJOBS, headers={"X-CCI-Mock-Fault": "503"})
