@@ -172,16 +172,23 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-# A run of 20 digits may be an integer beyond 64 bits, which orjson would read as a float:
-# digits are mapped to "0" and the run searched as a literal (ten times faster than a regex).
+# A run of 19 digits may be an integer orjson cannot hold (beyond 2**64, or below -2**63:
+# -9223372036854775809 has 19), which it would read as a float: digits are mapped to "0"
+# and the run searched as a literal (ten times faster than a regex).
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
-_LONG_DIGITS = b"0" * 20
+_LONG_DIGITS = b"0" * 19
+
+
+def may_hold_wide_integers(raw: bytes) -> bool:
+    """Might orjson read an integer of this JSON text as a float? (Conservative: a run of
+    19 digits anywhere, strings included, says yes.)"""
+    return _LONG_DIGITS in raw.translate(_DIGITS_AS_ZERO)
 
 
 def _read_json(raw: bytes) -> Any:
     """orjson (several times faster) when it reads the document exactly; the json module
     for what it would read differently (integers beyond 64 bits) and to word errors."""
-    if _LONG_DIGITS not in raw.translate(_DIGITS_AS_ZERO):
+    if not may_hold_wide_integers(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:

