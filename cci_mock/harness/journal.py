@@ -2,7 +2,7 @@
 "the client retried three times and saw 503 each time".
 
 A ring buffer (``Config.journal_size`` entries, oldest dropped first) fed by the
-outermost middleware (cci_mock.web.middlewares), so it records the final answer of
+road every request takes (cci_mock.web.middlewares), so it records the final answer of
 every request: successes, Status failures (auth, validation, injected faults) and
 broken connections (``status`` null for ``abort`` and ``hang``, ``network`` says
 which). It does not record the admin API (``/_mock/*``) nor health probes: they are
