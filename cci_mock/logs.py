@@ -97,15 +97,11 @@ class AccessBufferingHandler(logging.StreamHandler):
             if fault:
                 fields["fault"] = fault
             line = json.dumps(fields, ensure_ascii=False) + self.terminator
-        elif fault:
-            line = (f"{self._stamp}{int(now * 1000) % 1000:03d} {_ACCESS_PREFIX}{method} {path} "
-                    f"{status} {ms}ms fault={fault}{self.terminator}")
         else:
             line = (f"{self._stamp}{int(now * 1000) % 1000:03d} {_ACCESS_PREFIX}{method} {path} "
-                    f"{status} {ms}ms{self.terminator}")
-        pending = self._pending
-        pending.append(line)
-        if len(pending) >= 1000:
+                    f"{status} {ms}ms{f' fault={fault}' if fault else ''}{self.terminator}")
+        self._pending.append(line)
+        if len(self._pending) >= 1000:
             self.flush()
 
 

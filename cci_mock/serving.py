@@ -83,7 +83,7 @@ class AccessLogger(AbstractAccessLogger):
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
         sink = logs.access_sink()
         if sink is not None and self.logger is ACCESS:  # the CLI's handler: no LogRecord
-            if sink.level <= logging.INFO and self.logger.isEnabledFor(logging.INFO):
+            if self.logger.isEnabledFor(logging.INFO):
                 sink.access(request.method, request.raw_path, response.status,
                             round(time * 1000, 2), fault_of(request, response))
             return

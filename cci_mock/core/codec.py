@@ -147,19 +147,21 @@ def clone(value: Any) -> Any:
 _CONTAINERS = (dict, list)
 
 
-def check_tree(value: Any) -> None:
-    """Refuse (400) a decoded document nested deeper than MAX_DEPTH or holding more than
-    MAX_NODES values. Iterative and bounded, so neither deep nesting nor an alias bomb
-    (shared subtrees counted each time they appear) can blow the stack or stall the loop."""
+def check_tree(value: Any, *, max_depth: int = MAX_DEPTH, max_nodes: int | None = MAX_NODES,
+               what: str = "the request body") -> None:
+    """Refuse (400) a decoded document nested deeper than ``max_depth`` or holding more
+    than ``max_nodes`` values (None: any number). Iterative and bounded, so neither deep
+    nesting nor an alias bomb (shared subtrees counted each time they appear) can blow
+    the stack or stall the loop."""
     stack = [(value, 1)]
     nodes = 0
     while stack:
         item, depth = stack.pop()
         nodes += 1
-        if depth > MAX_DEPTH:
-            raise errors.bad_request(f"the request body nests deeper than {MAX_DEPTH} levels")
-        if nodes > MAX_NODES:
-            raise errors.bad_request(f"the request body holds more than {MAX_NODES} values")
+        if depth > max_depth:
+            raise errors.bad_request(f"{what} nests deeper than {max_depth} levels")
+        if max_nodes is not None and nodes > max_nodes:
+            raise errors.bad_request(f"{what} holds more than {max_nodes} values")
         if type(item) is dict:
             stack.extend((v, depth + 1) for v in item.values() if type(v) in _CONTAINERS)
             nodes += len(item)

@@ -285,26 +285,18 @@ def _cci_pod_totals(cpu: Decimal, mem: Decimal, path: str) -> list[dict]:
 
 
 def default_resources(pod_spec: dict) -> dict:
-    """Copy limits into requests where a request is absent (Kubernetes defaulting); mutates.
-    (Plain loops: every create of a workload runs this for each of its templates.)"""
+    """Copy limits into requests where a request is absent (Kubernetes defaulting); mutates."""
     if not isinstance(pod_spec, dict):
         return pod_spec
-    for group in ("initContainers", "containers"):
-        items = pod_spec.get(group)
-        if type(items) is not list:
+    for _group, _i, c in _containers(pod_spec):
+        res = c.get("resources")
+        if not isinstance(res, dict) or not isinstance(res.get("limits"), dict):
             continue
-        for c in items:
-            res = c.get("resources") if type(c) is dict else None
-            if type(res) is not dict:
-                continue
-            limits = res.get("limits")
-            if type(limits) is not dict:
-                continue
-            requests = res.get("requests")
-            if type(requests) is not dict:
-                requests = res["requests"] = {}
-            for rname, value in limits.items():
-                requests.setdefault(rname, value)
+        requests = res.get("requests")
+        if not isinstance(requests, dict):
+            requests = res["requests"] = {}
+        for rname, value in res["limits"].items():
+            requests.setdefault(rname, value)
     return pod_spec
 
 

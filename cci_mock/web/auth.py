@@ -49,30 +49,18 @@ def refusal_response(refused: Refused) -> web.Response:
     return json_response(refused.body, refused.status)
 
 
-def open_caller(request: web.Request, backend: Backend) -> Principal | None:
-    """An open mock's caller, from its token alone (the common case, nothing to await);
-    raises a 401 Status without a token (or an unaccepted one). None: the caller must be
-    authenticated in full (declared identities, or a signature)."""
-    access = backend.access
-    if not access.is_open or request.headers.get("Authorization", "").startswith(SIGNED):
-        return None
-    token = token_of(request)
-    if token is None:
-        raise errors.unauthorized(
-            "Unauthorized: the request carries no X-Auth-Token or bearer token")
-    if access.accepted_tokens and token not in access.accepted_tokens:
-        raise errors.unauthorized("Unauthorized: the token is not accepted")
-    return access.identities.open_principal()
-
-
 async def authenticate(request: web.Request, backend: Backend) -> Principal:
     """The caller; raises Refused (a gateway body) or, in an open mock, a 401 Status."""
-    principal = open_caller(request, backend)
-    if principal is not None:
-        return principal
     access = backend.access
     token = token_of(request)
     signed = request.headers.get("Authorization", "").startswith(SIGNED)
+    if access.is_open and not signed:
+        if token is None:
+            raise errors.unauthorized(
+                "Unauthorized: the request carries no X-Auth-Token or bearer token")
+        if access.accepted_tokens and token not in access.accepted_tokens:
+            raise errors.unauthorized("Unauthorized: the token is not accepted")
+        return access.identities.open_principal()  # the common case, without more reading
     body = await request.read() if signed and request.can_read_body else b""
     try:
         return access.authenticate(
@@ -83,14 +71,11 @@ async def authenticate(request: web.Request, backend: Backend) -> Principal:
         raise gateway_refusal(error) from None
 
 
-async def admit(request: web.Request, backend: Backend) -> Principal | web.Response:
+async def admit(request: web.Request, backend: Backend) -> Principal:
     """Authenticate and authorize an API call (not a probe, the IAM routes or the admin
-    API: web.middlewares decides): the caller, or the refusal to send."""
-    try:
-        principal = open_caller(request, backend) or await authenticate(request, backend)
-        request[PRINCIPAL] = principal
-        backend.access.authorize(principal, route_of(request), backend.registry.namespace_object,
-                                 backend.role_bindings)
-    except Refused as refused:
-        return refusal_response(refused)
+    API: web.middlewares decides); raises Refused or a 401 ApiError. The caller is kept
+    on the request before the authorization, so a refusal's journal entry names it."""
+    principal = request[PRINCIPAL] = await authenticate(request, backend)
+    backend.access.authorize(principal, route_of(request), backend.registry.namespace_object,
+                             backend.role_bindings)
     return principal

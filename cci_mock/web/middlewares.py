@@ -30,9 +30,10 @@ from cci_mock.core.catalog import Route, resolve
 from cci_mock.core.clock import monotonic
 from cci_mock.harness.durable import DurableLogError
 from cci_mock.harness.faults import DELAY_HEADER, FAULT_HEADER, header_rule
+from cci_mock.harness.iam.access import Refused
 from cci_mock.harness.journal import Body, redact, timestamp
 from cci_mock.web import injected
-from cci_mock.web.auth import IAM_PREFIX, OPEN_PATHS, admit
+from cci_mock.web.auth import IAM_PREFIX, OPEN_PATHS, admit, refusal_response
 from cci_mock.web.keys import BACKEND, FAULT_KEY, NETWORK_KEY, PRINCIPAL, ROUTE
 from cci_mock.web.protocol import error_response, pretty
 
@@ -112,6 +113,8 @@ def failure_response(exc: Exception, request: web.Request) -> web.Response:
     indent = pretty(request)
     if isinstance(exc, errors.ApiError):
         return error_response(exc, indent)
+    if isinstance(exc, Refused):  # the gateway's or CCI's own refusal body, as it is
+        return refusal_response(exc)
     if isinstance(exc, web.HTTPException):
         return error_response(_translate(exc, request), indent)
     if isinstance(exc, RequestPayloadError):  # a body whose Content-Encoding does not decode
@@ -171,16 +174,13 @@ async def road(request: web.Request, handler: Handler) -> web.StreamResponse:
         try:
             if not (open_path or path.startswith(IAM_PREFIX)):  # who asks, and may they
                 principal = await admit(request, backend)
-                if type(principal) is web.Response:  # refused (maybe after knowing who)
-                    response, principal = principal, request.get(PRINCIPAL)
-            if response is None:
-                engine = backend.faults
-                if (engine.active or FAULT_HEADER in headers or DELAY_HEADER in headers) \
-                        and not console and path != "/":
-                    injecting = True
-                    response = await _faulted(request, handler, engine, headers)
-                else:
-                    response = await handler(request)
+            engine = backend.faults
+            if (engine.active or FAULT_HEADER in headers or DELAY_HEADER in headers) \
+                    and not console and path != "/":
+                injecting = True
+                response = await _faulted(request, handler, engine, headers)
+            else:
+                response = await handler(request)
         except Exception as exc:
             if _redirect(exc):
                 status = exc.status  # type: ignore[attr-defined]
@@ -194,7 +194,9 @@ async def road(request: web.Request, handler: Handler) -> web.StreamResponse:
             network = request.get(NETWORK_KEY) if injecting else None
             sent = await _sent(request) if network is None and request.body_exists else None
             backend.journal.record(
-                partial(_entry, request.message, route, principal, fault, network,
+                partial(_entry, request.message, route,
+                        principal if principal is not None else request.get(PRINCIPAL),
+                        fault, network,
                         status, backend.clock.now(), monotonic() - started,
                         sent[0] if sent else None),
                 sent, _answered(response))
